@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The few kernel API differences between Debian's 6.1 and 6.12 kernels.
+ * Everything else in kmod/ is written against 6.12 and builds on both.
+ */
+#ifndef _KIPC_COMPAT_H
+#define _KIPC_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/device.h>
+#include <linux/mm.h>
+
+/* 6.4 dropped class_create()'s owner argument. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 4, 0)
+#define kipc_class_create(name) class_create(THIS_MODULE, name)
+#else
+#define kipc_class_create(name) class_create(name)
+#endif
+
+/* 6.2 made the devnode callback take a const struct device. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+#define KIPC_DEVNODE_CONST
+#else
+#define KIPC_DEVNODE_CONST const
+#endif
+
+/* 6.3 made vma->vm_flags read-only behind vm_flags_set(). */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+static inline void kipc_vm_flags_set(struct vm_area_struct *vma,
+				     unsigned long flags)
+{
+	vma->vm_flags |= flags;
+}
+
+static inline void kipc_vm_flags_clear(struct vm_area_struct *vma,
+				       unsigned long flags)
+{
+	vma->vm_flags &= ~flags;
+}
+#else
+#define kipc_vm_flags_set(vma, flags) vm_flags_set(vma, flags)
+#define kipc_vm_flags_clear(vma, flags) vm_flags_clear(vma, flags)
+#endif
+
+#endif /* _KIPC_COMPAT_H */
