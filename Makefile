@@ -31,7 +31,7 @@ SELFTEST_BINS := $(patsubst tests/selftests/%.c,$(B)/tests/%,$(SELFTEST_SRC))
 KMOD_SRC := $(wildcard kmod/*.c kmod/*.h kmod/uapi/linux/*.h) kmod/Kbuild
 
 .PHONY: all help deps module user tests check check-vm lint demo bench \
-	vm-shell clean host-tests
+	vm-shell clean host-tests check-debug
 
 all: module user
 
@@ -44,6 +44,7 @@ help:
 	@echo "  make user       tools and selftests into $(B)/user and $(B)/tests"
 	@echo "  make lint       checkpatch, sparse, W=1 builds, clang-format"
 	@echo "  make check-vm   selftests in QEMU only (KVERS=..., TESTS=...)"
+	@echo "  make check-debug  selftests on a KASAN/lockdep/kmemleak 6.12 kernel"
 	@echo "  make bench      kipc-bench in QEMU, results into results/"
 	@echo "  make vm-shell   boot KVER with the module loaded, busybox shell"
 	@echo "  make clean      remove $(B)/"
@@ -109,15 +110,11 @@ check-vm: module user
 
 check: deps
 	@$(MAKE) --no-print-directory all
-	@rm -rf $(B)/results; mkdir -p $(B)/results
-	@rc=0; \
-	$(MAKE) --no-print-directory lint 2>&1 | tee $(B)/results/lint.log; \
-	[ $${PIPESTATUS[0]} -eq 0 ] || rc=1; \
-	scripts/lint-tap $$rc > $(B)/results/host-lint.tap; \
-	scripts/host-tests $(B) > $(B)/results/host-tests.tap || rc=1; \
-	for v in $(KVERS); do tests/vm/run --kver $$v || rc=1; done; \
-	scripts/tap-summary $(B)/results/*.tap || rc=1; \
-	exit $$rc
+	@scripts/check $(B) $(KVERS)
+
+check-debug: deps
+	@$(MAKE) --no-print-directory user
+	@tests/vm/debug-kernel
 
 demo: deps
 	@$(MAKE) --no-print-directory module KVERS=$(KVER)

@@ -20,11 +20,13 @@ MODULE_PARM_DESC(npipes, "Number of pipe devices /dev/kipc/pipeN (default 2)");
 
 unsigned int kipc_nmqs = 2;
 module_param_named(nmqs, kipc_nmqs, uint, 0444);
-MODULE_PARM_DESC(nmqs, "Number of message queue devices /dev/kipc/mqN (default 2)");
+MODULE_PARM_DESC(nmqs,
+		 "Number of message queue devices /dev/kipc/mqN (default 2)");
 
 unsigned int kipc_nshms = 2;
 module_param_named(nshms, kipc_nshms, uint, 0444);
-MODULE_PARM_DESC(nshms, "Number of shared memory devices /dev/kipc/shmN (default 2)");
+MODULE_PARM_DESC(nshms,
+		 "Number of shared memory devices /dev/kipc/shmN (default 2)");
 
 unsigned short kipc_dev_mode = 0660;
 module_param_named(mode, kipc_dev_mode, ushort, 0444);
@@ -186,5 +188,5 @@ module_exit(kipc_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("The kipc developers");
-MODULE_DESCRIPTION("IPC lab: pipe, message queue and shared memory devices, with a generic netlink control plane");
+MODULE_DESCRIPTION("IPC lab: pipe, message queue and shared memory devices");
 MODULE_VERSION(KIPC_VERSION_STRING);

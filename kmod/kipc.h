@@ -75,8 +75,7 @@ void kipc_nl_exit(void);
  * Multicast an event to the "events" group.  Process context, no locks
  * held (it allocates with GFP_KERNEL); cheap when nobody listens.
  */
-void kipc_nl_notify(struct kipc_devbase *base, enum kipc_event event,
-		    u64 fill);
+void kipc_nl_notify(struct kipc_devbase *base, enum kipc_event event, u64 fill);
 /* Put a u64 counter into the KIPC_A_STATS nest. */
 int kipc_nl_put_stat(struct sk_buff *skb, int attr, u64 value);
 
