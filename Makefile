@@ -188,12 +188,13 @@ install:
 	for t in $(SBIN_TOOLS); do echo "  INSTALL $(D)$(SBINDIR)/$$t"; \
 		$(INSTALL_PROG) $(B)/user/$$t $(D)$(SBINDIR)/$$t; done; \
 	for m in $(MAN_PAGES); do s=$${m##*.}; echo "  INSTALL $(D)$(MANDIR)/man$$s/$${m##*/}"; \
-		$(INSTALL_DATA) $$m $(D)$(MANDIR)/man$$s/; done
+		install -d $(D)$(MANDIR)/man$$s; $(INSTALL_DATA) $$m $(D)$(MANDIR)/man$$s/; done
 	$(INSTALL_DATA) $(UAPI)/linux/kipc.h $(D)$(INCLUDEDIR)/linux/kipc.h
 	$(INSTALL_DATA) scripts/udev/60-kipc.rules $(D)$(UDEVRULESDIR)/60-kipc.rules
 	$(INSTALL_DATA) scripts/udev/kipc.sysusers $(D)$(SYSUSERSDIR)/kipc.conf
 	$(INSTALL_DATA) scripts/modprobe.d/kipc.conf $(D)$(DOCDIR)/modprobe.d/kipc.conf
-	$(INSTALL_DATA) $(DOC_FILES) $(D)$(DOCDIR)/
+	@set -e; for f in $(DOC_FILES); do echo "  INSTALL $(D)$(DOCDIR)/$${f##*/}"; \
+		$(INSTALL_DATA) $$f $(D)$(DOCDIR)/; done
 	@if [ -z "$(D)" ]; then \
 		command -v systemd-sysusers >/dev/null && systemd-sysusers $(SYSUSERSDIR)/kipc.conf || \
 		getent group kipc >/dev/null || groupadd --system kipc || true; \
