@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Differential test: one scripted scenario of opens, reads, writes, polls,
+ * O_NONBLOCK, EOF, EPIPE and FIONREAD runs against a mkfifo FIFO in /tmp
+ * and against /dev/kipc/pipe0.  Every step records its return value,
+ * errno, poll mask and data; the two runs must agree step by step.
+ *
+ * The few places where kipc differs from a FIFO on purpose are steps made
+ * with DIFF(): each side is checked against its own expected result, and
+ * the comment says why (Documentation/pipe.md lists them all).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/select.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <linux/kipc.h>
+
+#pragma GCC diagnostic ignored "-Wclobbered"
+#include "kselftest_harness.h"
+
+#define KIPC_PATH	KIPC_DEV_DIR "/pipe0"
+#define SZ		65536	/* a FIFO's default size, and kipc's */
+#define MAX_STEPS	200
+
+struct step {
+	char label[64];
+	long ret;
+	int err;		/* errno when ret < 0, else 0 */
+	uint64_t hash;		/* of the data read, when any */
+	/* DIFF() steps: what this side must return. */
+	int differs;
+	long want_ret;
+	int want_err;
+};
+
+struct run {
+	const char *path;
+	int is_kipc;
+	int n;
+	struct step s[MAX_STEPS];
+};
+
+static uint64_t fnv(const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	uint64_t h = 1469598103934665603ull;
+
+	while (n--)
+		h = (h ^ *c++) * 1099511628211ull;
+	return h;
+}
+
+static struct step *add(struct run *rn, const char *label, long ret, int err)
+{
+	struct step *s = &rn->s[rn->n < MAX_STEPS - 1 ? rn->n++ : rn->n];
+
+	snprintf(s->label, sizeof(s->label), "%s", label);
+	s->ret = ret;
+	s->err = ret < 0 ? err : 0;
+	s->hash = 0;
+	s->differs = 0;
+	return s;
+}
+
+/* A step: expr's value (or -1 and errno). */
+#define STEP(label, expr) do {						\
+	long __r = (long)(expr);					\
+	add(rn, label, __r, errno);					\
+} while (0)
+
+/* An open: only success or the errno matter, not the fd number. */
+#define OPEN(label, fd, flags) do {					\
+	fd = open(rn->path, (flags) | O_CLOEXEC);			\
+	add(rn, label, fd < 0 ? -1 : 0, errno);				\
+} while (0)
+
+/* A read: count, errno and a hash of the bytes. */
+#define READ(label, fd, n) do {						\
+	static unsigned char __b[2 * SZ];				\
+	long __r = read(fd, __b, n);					\
+	struct step *__s = add(rn, label, __r, errno);			\
+									\
+	if (__r > 0)							\
+		__s->hash = fnv(__b, __r);				\
+} while (0)
+
+/* A step where kipc differs from a FIFO on purpose. */
+#define DIFF(label, expr, fifo_ret, fifo_err, kipc_ret, kipc_err) do {	\
+	long __r = (long)(expr);					\
+	struct step *__s = add(rn, label, __r, errno);			\
+									\
+	__s->differs = 1;						\
+	__s->want_ret = rn->is_kipc ? (kipc_ret) : (fifo_ret);		\
+	__s->want_err = rn->is_kipc ? (kipc_err) : (fifo_err);		\
+} while (0)
+
+static short poll1(int fd)
+{
+	struct pollfd pfd = {
+		.fd = fd,
+		.events = POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM,
+	};
+
+	if (poll(&pfd, 1, 0) < 0)
+		return -1;
+	return pfd.revents;
+}
+
+static long write_pat(int fd, unsigned int seed, size_t n)
+{
+	static unsigned char buf[2 * SZ];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		buf[i] = (unsigned char)(seed + i * 7 + (i >> 8));
+	return write(fd, buf, n);
+}
+
+static int nread(int fd)
+{
+	int n = -1;
+
+	return ioctl(fd, FIONREAD, &n) ? -1 : n;
+}
+
+static int sigpipe_pending(void)
+{
+	struct timespec ts = { 0, 0 };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	return sigtimedwait(&set, NULL, &ts) == SIGPIPE;
+}
+
+static int epoll_events(int ep)
+{
+	struct epoll_event ev;
+	int n = epoll_wait(ep, &ev, 1, 0);
+
+	return n == 1 ? (int)ev.events : n;
+}
+
+static int select_mask(int r, int w)
+{
+	struct timeval tv = { 0, 0 };
+	fd_set rd, wr;
+	int n;
+
+	FD_ZERO(&rd);
+	FD_ZERO(&wr);
+	FD_SET(r, &rd);
+	FD_SET(w, &wr);
+	n = select((r > w ? r : w) + 1, &rd, &wr, NULL, &tv);
+	if (n < 0)
+		return -1;
+	return n * 100 + FD_ISSET(r, &rd) * 10 + FD_ISSET(w, &wr);
+}
+
+/* A child blocks in open(O_WRONLY), writes "child" and exits. */
+static int child_writer(const char *path)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		fd = open(path, O_WRONLY);
+		if (fd < 0)
+			_exit(1);
+		_exit(write(fd, "child", 5) == 5 ? 0 : 2);
+	}
+	return pid;
+}
+
+static int child_status(pid_t pid)
+{
+	int st;
+
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void scenario(struct run *rn)
+{
+	int r = -1, w = -1, rw = -1, ep = -1, i;
+	struct epoll_event ev;
+	struct stat st;
+	pid_t pid;
+
+	/* Opening. */
+	OPEN("open wronly|nonblock, no reader", w, O_WRONLY | O_NONBLOCK);
+	OPEN("open accmode 3", rw, O_ACCMODE);
+	OPEN("open rdonly|nonblock, no writer", r, O_RDONLY | O_NONBLOCK);
+	STEP("poll reader, no writer ever", poll1(r));
+	READ("read, no writer: EOF", r, 16);
+	STEP("FIONREAD empty", nread(r));
+	OPEN("open wronly|nonblock, reader present", w,
+	     O_WRONLY | O_NONBLOCK);
+	STEP("poll writer, empty", poll1(w));
+	STEP("poll reader, empty, writer present", poll1(r));
+	READ("read empty, nonblock", r, 16);
+
+	/* Data. */
+	STEP("write hello", write(w, "hello", 5));
+	STEP("FIONREAD reader", nread(r));
+	STEP("FIONREAD writer", nread(w));
+	STEP("poll reader, data", poll1(r));
+	STEP("poll writer, data", poll1(w));
+	READ("short read 3", r, 3);
+	READ("read the rest", r, 100);
+	READ("read empty again", r, 100);
+	STEP("write 0 bytes", write(w, "", 0));
+	READ("read 0 bytes", r, 0);
+
+	/* No seeking. */
+	STEP("lseek reader", lseek(r, 0, SEEK_SET));
+	STEP("lseek writer", lseek(w, 0, SEEK_CUR));
+	STEP("pwrite", pwrite(w, "x", 1, 0));
+	STEP("write 1 for pread", write(w, "p", 1));
+	STEP("pread", pread(r, &st, 1, 0));
+	READ("read the byte pread left", r, 10);
+
+	/* Full and back, in whole pages (where FIFOs and kipc agree). */
+	STEP("write 64 KiB", write_pat(w, 1, SZ));
+	STEP("FIONREAD full", nread(r));
+	STEP("poll writer, full", poll1(w));
+	STEP("poll reader, full", poll1(r));
+	STEP("write 1, full", write(w, "x", 1));
+	STEP("write 8 KiB, full", write_pat(w, 2, 8192));
+	STEP("write 4 KiB, full", write_pat(w, 3, 4096));
+	READ("read 4 KiB", r, 4096);
+	STEP("poll writer, 4 KiB free", poll1(w));
+	STEP("write 4097 into 4 KiB: partial", write_pat(w, 4, 4097));
+	STEP("write 1 after partial", write(w, "x", 1));
+	STEP("FIONREAD full again", nread(r));
+	READ("read everything", r, 2 * SZ);
+	STEP("poll reader, drained", poll1(r));
+	STEP("poll writer, drained", poll1(w));
+
+	/* Small writes gather; a read takes them all. */
+	STEP("write 100 #1", write_pat(w, 5, 100));
+	STEP("write 100 #2", write_pat(w, 6, 100));
+	STEP("write 100 #3", write_pat(w, 7, 100));
+	STEP("FIONREAD 300", nread(r));
+	READ("read 1000 gets 300", r, 1000);
+
+	/* The select(2) view. */
+	STEP("select, empty", select_mask(r, w));
+	STEP("write for select", write(w, "s", 1));
+	STEP("select, data", select_mask(r, w));
+	READ("read select byte", r, 10);
+
+	/* Edge-triggered epoll: every write is an edge. */
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	ev.events = EPOLLIN | EPOLLET;
+	ev.data.u64 = 0;
+	STEP("epoll add reader ET", epoll_ctl(ep, EPOLL_CTL_ADD, r, &ev));
+	STEP("epoll ET, empty", epoll_events(ep));
+	STEP("write e1", write(w, "1", 1));
+	STEP("epoll ET after write", epoll_events(ep));
+	STEP("epoll ET again", epoll_events(ep));
+	STEP("write e2", write(w, "2", 1));
+	STEP("epoll ET after second write", epoll_events(ep));
+	READ("read e1e2", r, 10);
+	STEP("epoll ET after read", epoll_events(ep));
+	ev.events = EPOLLOUT;
+	STEP("epoll add writer LT", epoll_ctl(ep, EPOLL_CTL_ADD, w, &ev));
+	STEP("epoll LT writer", epoll_events(ep));
+	close(ep);
+
+	/* EOF and hang-up. */
+	STEP("write abc", write(w, "abc", 3));
+	STEP("close writer", close(w));
+	STEP("poll reader, data + no writer", poll1(r));
+	READ("read after writer left", r, 10);
+	READ("read at EOF", r, 10);
+	STEP("poll reader at EOF", poll1(r));
+	OPEN("writer comes back", w, O_WRONLY | O_NONBLOCK);
+	STEP("poll reader, writer back", poll1(r));
+
+	/* EPIPE and SIGPIPE (blocked, so pending). */
+	STEP("close reader", close(r));
+	STEP("write, no reader", write(w, "x", 1));
+	STEP("SIGPIPE pending", sigpipe_pending());
+	STEP("write 8 KiB, no reader", write_pat(w, 8, 8192));
+	STEP("SIGPIPE pending again", sigpipe_pending());
+	STEP("poll writer, no reader", poll1(w));
+	STEP("FIONREAD, no reader", nread(w));
+	OPEN("reader comes back", r, O_RDONLY | O_NONBLOCK);
+	STEP("poll writer, reader back", poll1(w));
+	STEP("write y", write(w, "y", 1));
+
+	/* The data dies with the last file. */
+	STEP("close writer 2", close(w));
+	STEP("close reader 2", close(r));
+	OPEN("reopen reader", r, O_RDONLY | O_NONBLOCK);
+	STEP("FIONREAD after last close", nread(r));
+	STEP("poll fresh reader", poll1(r));
+	READ("read fresh reader", r, 10);
+
+	/* O_RDWR. */
+	OPEN("open rdwr", rw, O_RDWR);
+	STEP("poll rdwr, empty", poll1(rw));
+	STEP("write rdwr", write(rw, "zz", 2));
+	STEP("poll rdwr, data", poll1(rw));
+	STEP("poll reader, rdwr wrote", poll1(r));
+	READ("read rdwr data", r, 10);
+	STEP("close rdwr", close(rw));
+	STEP("poll reader, rdwr gone", poll1(r));
+	STEP("F_SETFL blocking", fcntl(r, F_SETFL, 0));
+	READ("blocking read at EOF", r, 10);
+
+	/* A blocking open meets its partner (the child holds no fd). */
+	STEP("close reader 3", close(r));
+	pid = child_writer(rn->path);
+	OPEN("blocking open rdonly", r, O_RDONLY);
+	READ("read child's data", r, 100);
+	READ("read EOF after child", r, 100);
+	STEP("child exit status", child_status(pid));
+	STEP("close reader 4", close(r));
+
+	/*
+	 * On purpose: a FIFO is a FIFO, kipc a character device with
+	 * ioctls of its own instead of the F_*PIPE_SZ fcntls.
+	 */
+	OPEN("open rdwr for type", rw, O_RDWR);
+	STEP("fstat", fstat(rw, &st));
+	DIFF("file type", S_ISFIFO(st.st_mode) * 10 + S_ISCHR(st.st_mode),
+	     10, 0, 1, 0);
+	DIFF("F_GETPIPE_SZ", fcntl(rw, F_GETPIPE_SZ), SZ, 0, -1, EBADF);
+	DIFF("KIPC_PIPE_GET_SIZE", ({
+		__u32 v = 0;
+
+		ioctl(rw, KIPC_PIPE_GET_SIZE, &v) ? -1L : (long)v;
+	}), -1, ENOTTY, SZ, 0);
+
+	/*
+	 * On purpose: kipc's ring is counted in bytes, a FIFO in page slots.
+	 * A FIFO puts a write in the last page only when it fits there, so
+	 * 16 writes of 2100 bytes take all 16 slots of a 64 KiB FIFO with
+	 * 33600 bytes in it: it is full.  kipc still has 31936 bytes free.
+	 */
+	STEP("rdwr nonblock", fcntl(rw, F_SETFL, O_NONBLOCK));
+	for (i = 0; i < 16; i++)
+		STEP("write 2100", write_pat(rw, i, 2100));
+	STEP("FIONREAD 16 x 2100", nread(rw));
+	DIFF("poll, 16 slots used", poll1(rw), POLLIN | POLLRDNORM, 0,
+	     POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM, 0);
+	DIFF("write 2100, 16 slots used", write_pat(rw, 16, 2100), -1, EAGAIN,
+	     2100, 0);
+	STEP("close rdwr for type", close(rw));
+}
+
+static void check(struct __test_metadata *_metadata, struct run *fifo,
+		  struct run *kipc)
+{
+	int i;
+
+	ASSERT_EQ(fifo->n, kipc->n);
+	ASSERT_GT(MAX_STEPS - 1, fifo->n);
+	for (i = 0; i < fifo->n; i++) {
+		struct step *f = &fifo->s[i], *k = &kipc->s[i];
+
+		if (f->ret != k->ret || f->err != k->err || f->differs)
+			TH_LOG("step %d %s: fifo %ld/%d, kipc %ld/%d", i,
+			       f->label, f->ret, f->err, k->ret, k->err);
+		if (f->differs) {
+			EXPECT_EQ(f->want_ret, f->ret) TH_LOG("%s", f->label);
+			EXPECT_EQ(f->want_err, f->err) TH_LOG("%s", f->label);
+			EXPECT_EQ(k->want_ret, k->ret) TH_LOG("%s", k->label);
+			EXPECT_EQ(k->want_err, k->err) TH_LOG("%s", k->label);
+			continue;
+		}
+		EXPECT_EQ(f->ret, k->ret) TH_LOG("step %d: %s", i, f->label);
+		EXPECT_EQ(f->err, k->err) TH_LOG("step %d: %s", i, f->label);
+		EXPECT_EQ(f->hash, k->hash) TH_LOG("step %d: %s", i, f->label);
+	}
+}
+
+TEST(fifo_and_kipc_agree)
+{
+	static struct run fifo, kipc;
+	char path[64];
+	__u32 size;
+	int fd;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	ASSERT_EQ(0, sigprocmask(SIG_BLOCK, &set, NULL));
+
+	snprintf(path, sizeof(path), "/tmp/kipc_diff_fifo.%d", getpid());
+	unlink(path);
+	ASSERT_EQ(0, mkfifo(path, 0600));
+	fifo.path = path;
+	fifo.is_kipc = 0;
+	scenario(&fifo);
+	unlink(path);
+
+	/* pipe_test may leave another size behind. */
+	fd = open(KIPC_PATH, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	size = SZ;
+	ASSERT_EQ(0, ioctl(fd, KIPC_PIPE_SET_SIZE, &size));
+	close(fd);
+
+	kipc.path = KIPC_PATH;
+	kipc.is_kipc = 1;
+	scenario(&kipc);
+
+	check(_metadata, &fifo, &kipc);
+
+	/* The scenario itself means what it says (spot checks). */
+	ASSERT_EQ(-1, fifo.s[0].ret);
+	ASSERT_EQ(ENXIO, fifo.s[0].err);
+}
+
+TEST_HARNESS_MAIN
