@@ -42,4 +42,14 @@ static inline void kipc_vm_flags_clear(struct vm_area_struct *vma,
 #define kipc_vm_flags_clear(vma, flags) vm_flags_clear(vma, flags)
 #endif
 
+/*
+ * 6.2 moved the parsed attributes of a dump request into a struct
+ * genl_info inside struct genl_dumpit_info.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+#define kipc_genl_dump_attrs(cb) (genl_dumpit_info(cb)->attrs)
+#else
+#define kipc_genl_dump_attrs(cb) (genl_dumpit_info(cb)->info.attrs)
+#endif
+
 #endif /* _KIPC_COMPAT_H */

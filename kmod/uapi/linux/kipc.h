@@ -234,6 +234,7 @@ enum kipc_stat {
 	KIPC_STAT_SEM_TIMEOUTS,
 	KIPC_STAT_MAPS,		/* shm: mmap() calls */
 	KIPC_STAT_EVENTS_DROPPED, /* events lost to rate limiting */
+	KIPC_STAT_PAD,		/* alignment padding, never a counter */
 
 	__KIPC_STAT_MAX,
 	KIPC_STAT_MAX = __KIPC_STAT_MAX - 1
