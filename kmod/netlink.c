@@ -271,16 +271,13 @@ static struct kipc_devbase *kipc_nl_lookup(struct genl_info *info,
 	return base;
 }
 
-static int kipc_nl_reply_dev(struct genl_info *info,
-			     const struct kipc_kind_ops *ops,
-			     unsigned int index, struct kipc_devbase *base)
+/* Fills msg with the device and sends it; consumes msg. */
+static int kipc_nl_send_dev(struct sk_buff *msg, struct genl_info *info,
+			    const struct kipc_kind_ops *ops, unsigned int index,
+			    struct kipc_devbase *base)
 {
-	struct sk_buff *msg;
 	int ret;
 
-	msg = genlmsg_new(GENLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
 	ret = kipc_nl_fill_dev(msg, ops, index, base, info->snd_portid,
 			       info->snd_seq, 0, info->genlhdr->cmd);
 	if (ret) {
@@ -288,6 +285,18 @@ static int kipc_nl_reply_dev(struct genl_info *info,
 		return ret;
 	}
 	return genlmsg_reply(msg, info);
+}
+
+static int kipc_nl_reply_dev(struct genl_info *info,
+			     const struct kipc_kind_ops *ops,
+			     unsigned int index, struct kipc_devbase *base)
+{
+	struct sk_buff *msg;
+
+	msg = genlmsg_new(GENLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	return kipc_nl_send_dev(msg, info, ops, index, base);
 }
 
 static int kipc_nl_get_dev_doit(struct sk_buff *skb, struct genl_info *info)
@@ -377,6 +386,7 @@ static int kipc_nl_set_dev_doit(struct sk_buff *skb, struct genl_info *info)
 	const struct kipc_kind_ops *ops;
 	struct kipc_devbase *base;
 	struct nlattr *mq_limit;
+	struct sk_buff *msg;
 	unsigned int index;
 	int ret;
 
@@ -397,11 +407,20 @@ static int kipc_nl_set_dev_doit(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	}
 
+	/*
+	 * The reply, with the new state so a caller need not ask again (and
+	 * race), is allocated first: a change is never applied and then
+	 * reported as failed for want of memory.
+	 */
+	msg = genlmsg_new(GENLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
 	ret = ops->set(index, attrs, info->extack);
-	if (ret)
+	if (ret) {
+		nlmsg_free(msg);
 		return ret;
-	/* The new state, so a caller need not ask again (and race). */
-	return kipc_nl_reply_dev(info, ops, index, base);
+	}
+	return kipc_nl_send_dev(msg, info, ops, index, base);
 }
 
 static int kipc_nl_get_info_doit(struct sk_buff *skb, struct genl_info *info)
