@@ -508,16 +508,18 @@ static struct genl_family kipc_nl_family __ro_after_init = {
  */
 void kipc_nl_notify(struct kipc_devbase *base, enum kipc_event event, u64 fill)
 {
-	const struct kipc_kind_ops *ops = kipc_kind_ops(base->kind);
+	const struct kipc_kind_ops *ops;
 	struct sk_buff *msg;
 	void *hdr;
 
 	/* Pairs with the release in kipc_nl_init(): the family is ready. */
 	if (!smp_load_acquire(&kipc_nl_registered))
 		return;
+	/* The common case on a busy device: nobody listens. */
 	if (!genl_has_listeners(&kipc_nl_family, &init_net,
 				KIPC_NL_MCGRP_EVENTS))
 		return;
+	ops = kipc_kind_ops(base->kind);
 	if (!__ratelimit(&base->event_rs))
 		goto dropped;
 
