@@ -95,7 +95,7 @@ if [ -f "$B/ksrc/.stamp" ]; then
 	cp -a "$B/ksrc" "$x/build/"
 	targets="module user"
 fi
-if out=$(make -C "$x" --no-print-directory KVERS="$kv" $targets 2>&1); then
+if out=$(make -C "$x" --no-print-directory B=build KVERS="$kv" $targets 2>&1); then
 	ok "make $targets in the extracted copy"
 else
 	nok "make $targets in the extracted copy" "$(echo "$out" | tail -20)"
@@ -114,7 +114,7 @@ else
 fi
 
 # Without git, make dist packs the same tarball again, byte for byte.
-if out=$(make -C "$x" --no-print-directory dist 2>&1) &&
+if out=$(make -C "$x" --no-print-directory B=build dist 2>&1) &&
    cmp -s "$x/build/$name.tar.gz" "$tarball"; then
 	ok "make dist in the extracted copy gives the same tarball"
 else

@@ -1,0 +1,906 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc-bench: measure every IPC mechanism side by side.
+ *
+ * Every mechanism runs the same two loops (run.c) over the same message
+ * sizes: a ping-pong between two processes (round-trip latency, with the
+ * two pinned to one CPU and to two CPUs) and one-way streaming (MB/s,
+ * messages/s), each point repeated and the median reported, with the CPU
+ * time of both processes per message beside it.  The payload of every
+ * message is checked on receipt.  The targets the kipc devices were
+ * written for are printed as ratios measured in the same run.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include "bench.h"
+
+static const struct kb_mech *const all_mechs[] = {
+	&kb_mech_pipe,
+	&kb_mech_fifo,
+	&kb_mech_kipc_pipe,
+	&kb_mech_sysv_msg,
+	&kb_mech_posix_mq,
+	&kb_mech_kipc_mq,
+	&kb_mech_kipc_mq_batch,
+	&kb_mech_sysv_shm,
+	&kb_mech_posix_shm,
+	&kb_mech_kipc_shm,
+	&kb_mech_kipc_shm_zc,
+	&kb_mech_unix_stream,
+	&kb_mech_unix_dgram,
+	&kb_mech_socketpair,
+	&kb_mech_tcp,
+	&kb_mech_eventfd,
+	&kb_mech_signal,
+};
+
+#define NMECHS (sizeof(all_mechs) / sizeof(all_mechs[0]))
+#define MAX_SIZES 32
+
+static const size_t default_sizes[] = { 8, 64, 512, 4096, 65536, 1048576 };
+/* The sizes the targets are stated at. */
+static const size_t quick_sizes[] = { 64, 4096, 65536 };
+
+/*
+ * Work per point: round trips and streamed messages per repetition,
+ * bytes / size clamped to [min, max].  Sized for QEMU TCG with 2 vCPUs:
+ * on an idle host (a context switch costs about 50 us, memcpy runs at
+ * about 2 GB/s) the default run takes about 1.5 minutes and --quick about
+ * 10 s; on a host so busy that a cross-CPU wake-up waits milliseconds for
+ * the vCPU, about 10 minutes.
+ */
+struct work_plan {
+	unsigned int reps;
+	unsigned long lat_max, lat_min, lat_bytes;
+	unsigned long st_max, st_min, st_bytes;
+};
+
+static const struct work_plan full_plan = {
+	.reps = 3,
+	.lat_max = 500, .lat_min = 16, .lat_bytes = 8ul << 20,
+	.st_max = 10000, .st_min = 16, .st_bytes = 16ul << 20,
+};
+
+static const struct work_plan quick_plan = {
+	.reps = 1,
+	.lat_max = 40, .lat_min = 8, .lat_bytes = 512ul << 10,
+	.st_max = 400, .st_min = 8, .st_bytes = 1ul << 20,
+};
+
+static struct {
+	const struct kb_mech *mechs[NMECHS];
+	size_t nmechs;
+	size_t sizes[MAX_SIZES];
+	size_t nsizes;
+	bool wl[KB_NWL];
+	bool pl[KB_NPL];
+	enum kb_placement stream_pl;
+	struct work_plan plan;
+	double scale;
+	bool quick, tune, progress, list;
+	const char *json, *csv, *out, *plot;
+	int reps;
+} opt = {
+	.scale = 1.0,
+	.tune = true,
+	.progress = true,
+	.reps = -1,
+};
+
+static unsigned long clampul(unsigned long v, unsigned long lo,
+			     unsigned long hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void plan_work(size_t size, struct kb_work *w)
+{
+	const struct work_plan *p = &opt.plan;
+
+	w->reps = p->reps;
+	w->lat_iters = clampul(p->lat_bytes / size, p->lat_min, p->lat_max) *
+		       opt.scale;
+	w->st_msgs = clampul(p->st_bytes / size, p->st_min, p->st_max) *
+		     opt.scale;
+	if (w->lat_iters < 2)
+		w->lat_iters = 2;
+	if (w->st_msgs < 2)
+		w->st_msgs = 2;
+	w->lat_warm = clampul(w->lat_iters / 10, 2, 100);
+	w->st_warm = clampul(w->st_msgs / 10, 2, 500);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: kipc-bench [options]\n"
+"Measure every IPC mechanism side by side: ping-pong round-trip latency\n"
+"(pinned to one CPU and to two) and one-way streaming throughput, with the\n"
+"CPU time per message, payloads checked, medians of repetitions.\n"
+"\n"
+"  -l, --list              list the mechanisms and exit\n"
+"  -m, --mechanisms A,B    only these mechanisms (default: all)\n"
+"  -s, --sizes 8,64,4k     message sizes, 8 B to 1 MiB (k, m suffixes)\n"
+"  -q, --quick             a short run (a few seconds): 3 sizes, less work\n"
+"  -w, --workloads L       latency,stream (default: both)\n"
+"  -p, --placements P      same,split: one CPU or two (default: both)\n"
+"  -r, --reps N            repetitions per point (default 3, quick 1)\n"
+"      --scale F           multiply the work per point by F\n"
+"  -j, --json FILE         write the results as JSON\n"
+"  -c, --csv FILE          write the results as CSV\n"
+"  -o, --out DIR           write DIR/bench.json, bench.csv and bench.txt\n"
+"      --plot DIR          charts (PNG, SVG) with gnuplot, when installed\n"
+"      --no-tune           do not raise system limits, even as root\n"
+"      --verify-full       compare the whole payload of every message\n"
+"      --batch N           messages per batch call (default 64)\n"
+"      --timeout S         seconds one repetition may take (default 60)\n"
+"      --no-progress       no progress line on stderr\n"
+"  -h, --help              this text\n"
+"\n"
+"Charts on a host with gnuplot from a guest's results: scripts/bench-plot DIR\n");
+}
+
+static const struct kb_mech *find_mech(const char *name)
+{
+	for (size_t i = 0; i < NMECHS; i++)
+		if (!strcmp(all_mechs[i]->name, name))
+			return all_mechs[i];
+	return NULL;
+}
+
+static int parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	if (*end == 'k' || *end == 'K')
+		v <<= 10, end++;
+	else if (*end == 'm' || *end == 'M')
+		v <<= 20, end++;
+	if (*end == 'i' || *end == 'B')
+		end += *end == 'i' ? (end[1] == 'B' ? 2 : 1) : 1;
+	if (*end || v < KB_MIN_SIZE || v > KB_MAX_SIZE)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int parse_list(char *arg, int (*one)(const char *))
+{
+	char *save = NULL;
+
+	for (char *t = strtok_r(arg, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save))
+		if (one(t))
+			return -1;
+	return 0;
+}
+
+static int add_mech(const char *name)
+{
+	const struct kb_mech *m = find_mech(name);
+
+	if (!m) {
+		fprintf(stderr, "kipc-bench: unknown mechanism '%s' (see --list)\n",
+			name);
+		return -1;
+	}
+	for (size_t i = 0; i < opt.nmechs; i++)
+		if (opt.mechs[i] == m)
+			return 0;
+	opt.mechs[opt.nmechs++] = m;
+	return 0;
+}
+
+static int add_size(const char *s)
+{
+	size_t v;
+
+	if (parse_size(s, &v)) {
+		fprintf(stderr, "kipc-bench: bad size '%s' (%d B to 1 MiB)\n",
+			s, KB_MIN_SIZE);
+		return -1;
+	}
+	if (opt.nsizes == MAX_SIZES)
+		return -1;
+	for (size_t i = 0; i < opt.nsizes; i++)
+		if (opt.sizes[i] == v)
+			return 0;
+	opt.sizes[opt.nsizes++] = v;
+	return 0;
+}
+
+static int add_wl(const char *s)
+{
+	if (!strcmp(s, "latency"))
+		opt.wl[KB_LATENCY] = true;
+	else if (!strcmp(s, "stream"))
+		opt.wl[KB_STREAM] = true;
+	else
+		return fprintf(stderr, "kipc-bench: workload '%s'?\n", s), -1;
+	return 0;
+}
+
+static int add_pl(const char *s)
+{
+	if (!strcmp(s, "same"))
+		opt.pl[KB_SAME] = true;
+	else if (!strcmp(s, "split"))
+		opt.pl[KB_SPLIT] = true;
+	else
+		return fprintf(stderr, "kipc-bench: placement '%s'?\n", s), -1;
+	return 0;
+}
+
+enum {
+	O_SCALE = 256, O_PLOT, O_NO_TUNE, O_VERIFY_FULL, O_BATCH, O_TIMEOUT,
+	O_NO_PROGRESS,
+};
+
+static const struct option longopts[] = {
+	{ "list", no_argument, NULL, 'l' },
+	{ "mechanisms", required_argument, NULL, 'm' },
+	{ "sizes", required_argument, NULL, 's' },
+	{ "quick", no_argument, NULL, 'q' },
+	{ "workloads", required_argument, NULL, 'w' },
+	{ "placements", required_argument, NULL, 'p' },
+	{ "reps", required_argument, NULL, 'r' },
+	{ "scale", required_argument, NULL, O_SCALE },
+	{ "json", required_argument, NULL, 'j' },
+	{ "csv", required_argument, NULL, 'c' },
+	{ "out", required_argument, NULL, 'o' },
+	{ "plot", required_argument, NULL, O_PLOT },
+	{ "no-tune", no_argument, NULL, O_NO_TUNE },
+	{ "verify-full", no_argument, NULL, O_VERIFY_FULL },
+	{ "batch", required_argument, NULL, O_BATCH },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "no-progress", no_argument, NULL, O_NO_PROGRESS },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_args(int argc, char **argv)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, "lm:s:qw:p:r:j:c:o:h", longopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			opt.list = true;
+			break;
+		case 'm':
+			if (parse_list(optarg, add_mech))
+				return -1;
+			break;
+		case 's':
+			if (parse_list(optarg, add_size))
+				return -1;
+			break;
+		case 'q':
+			opt.quick = true;
+			break;
+		case 'w':
+			if (parse_list(optarg, add_wl))
+				return -1;
+			break;
+		case 'p':
+			if (parse_list(optarg, add_pl))
+				return -1;
+			break;
+		case 'r':
+			opt.reps = atoi(optarg);
+			if (opt.reps < 1 || opt.reps > 100)
+				return fprintf(stderr, "kipc-bench: --reps 1..100\n"), -1;
+			break;
+		case O_SCALE:
+			opt.scale = atof(optarg);
+			if (!(opt.scale > 0 && opt.scale <= 1000))
+				return fprintf(stderr, "kipc-bench: --scale?\n"), -1;
+			break;
+		case 'j':
+			opt.json = optarg;
+			break;
+		case 'c':
+			opt.csv = optarg;
+			break;
+		case 'o':
+			opt.out = optarg;
+			break;
+		case O_PLOT:
+			opt.plot = optarg;
+			break;
+		case O_NO_TUNE:
+			opt.tune = false;
+			break;
+		case O_VERIFY_FULL:
+			kb_opts.verify_full = true;
+			break;
+		case O_BATCH:
+			kb_opts.batch = atoi(optarg);
+			if (kb_opts.batch < 1 || kb_opts.batch > KB_MAX_BATCH)
+				return fprintf(stderr, "kipc-bench: --batch 1..%d\n",
+					       KB_MAX_BATCH), -1;
+			break;
+		case O_TIMEOUT:
+			kb_opts.timeout = atoi(optarg);
+			if (kb_opts.timeout < 1)
+				return fprintf(stderr, "kipc-bench: --timeout?\n"), -1;
+			break;
+		case O_NO_PROGRESS:
+			opt.progress = false;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "kipc-bench: unexpected argument '%s'\n",
+			argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+static void list_mechs(void)
+{
+	printf("%-14s %-9s %-6s %-9s %s\n", "mechanism", "workloads",
+	       "copies", "max size", "what");
+	for (size_t i = 0; i < NMECHS; i++) {
+		const struct kb_mech *m = all_mechs[i];
+		char note[160] = "";
+		size_t max = m->max_size(note, sizeof(note));
+		const char *wl = m->flags & KB_F_LAT_ONLY ? "latency" :
+				 m->flags & KB_F_STREAM_ONLY ? "stream" :
+				 "both";
+
+		printf("%-14s %-9s %-6d %-9zu %s%s", m->name, wl, m->copies,
+		       max, m->desc,
+		       (m->flags & KB_F_KIPC) && !kb_sys.kipc ?
+		       " [" KB_KIPC_ABSENT "]" : "");
+		if (note[0])
+			printf(" [max: %s]", note);
+		putchar('\n');
+	}
+}
+
+/* --- running ---------------------------------------------------------------- */
+
+static struct kb_result *results;
+static size_t nresults, cap_results;
+static unsigned long points_total, points_done;
+static uint64_t start_ns;
+
+static struct kb_result *new_result(const struct kb_mech *m,
+				    enum kb_workload wl, enum kb_placement pl,
+				    size_t size)
+{
+	struct kb_result *r;
+
+	if (nresults == cap_results) {
+		cap_results = cap_results ? 2 * cap_results : 64;
+		results = realloc(results, cap_results * sizeof(*results));
+		if (!results) {
+			perror("kipc-bench");
+			exit(1);
+		}
+	}
+	r = &results[nresults++];
+	memset(r, 0, sizeof(*r));
+	r->m = m;
+	r->wl = wl;
+	r->pl = pl;
+	r->size = size;
+	return r;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, unsigned int n)
+{
+	qsort(v, n, sizeof(*v), cmp_dbl);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void progress(const struct kb_result *r, unsigned int rep,
+		     unsigned int reps)
+{
+	static const struct kb_mech *last_m;
+	static unsigned int last_rep;
+
+	if (!opt.progress)
+		return;
+	if (isatty(2)) {
+		fprintf(stderr, "\r\033[K[%4lu/%lu %4.0fs] rep %u/%u: %s %s %s %s",
+			points_done + 1, points_total,
+			(kb_now_ns() - start_ns) / 1e9, rep + 1, reps,
+			r->m->name, kb_wl_name(r->wl),
+			r->wl == KB_LATENCY ? kb_pl_name(r->pl) : "",
+			kb_size_str(r->size));
+	} else if (r->m != last_m || rep != last_rep) {
+		fprintf(stderr, "kipc-bench: [%lu/%lu %.0fs] rep %u/%u: %s\n",
+			points_done + 1, points_total,
+			(kb_now_ns() - start_ns) / 1e9, rep + 1, reps,
+			r->m->name);
+	}
+	last_m = r->m;
+	last_rep = rep;
+}
+
+/* The repetitions of one point so far. */
+struct point_acc {
+	double v[8][100];
+	unsigned int n;
+};
+
+static void run_rep_of(struct kb_result *r, struct point_acc *a,
+		       unsigned int rep, unsigned int reps)
+{
+	struct kb_rep out;
+	struct kb_work w;
+
+	plan_work(r->size, &w);
+	w.reps = reps;
+	progress(r, rep, reps);
+	kb_run_rep(r->m, r->wl, r->pl, r->size, &w, &out);
+	points_done++;
+	snprintf(r->config, sizeof(r->config), "%s", out.config);
+	if (out.status) {
+		r->status = out.status;
+		snprintf(r->note, sizeof(r->note), "%s", out.note);
+		if (out.status < 0) {
+			if (opt.progress && isatty(2))
+				fputc('\n', stderr);
+			fprintf(stderr, "kipc-bench: %s %s %s %zu B failed: %s\n",
+				r->m->name, kb_wl_name(r->wl), kb_pl_name(r->pl),
+				r->size, r->note);
+		}
+		return;
+	}
+	r->count = out.count;
+	r->verified += out.verified;
+	r->verified_full += out.verified_full;
+	a->v[0][a->n] = out.p50;
+	a->v[1][a->n] = out.min;
+	a->v[2][a->n] = out.p90;
+	a->v[3][a->n] = out.p99;
+	a->v[4][a->n] = out.p999;
+	a->v[5][a->n] = out.max;
+	a->v[6][a->n] = (double)out.cpu_ns / out.count;
+	a->v[7][a->n] = (double)out.count / (out.elapsed_ns / 1e9);
+	a->n++;
+}
+
+static void finish_point(struct kb_result *r, struct point_acc *a)
+{
+	unsigned int n = a->n;
+
+	if (r->status || !n)
+		return;
+	r->reps = n;
+	r->p50 = median(a->v[0], n);
+	r->min = median(a->v[1], n);
+	r->p90 = median(a->v[2], n);
+	r->p99 = median(a->v[3], n);
+	r->p999 = median(a->v[4], n);
+	r->max = median(a->v[5], n);
+	r->cpu_ns = median(a->v[6], n);
+	r->msgps = median(a->v[7], n);
+	r->mbps = r->msgps * r->size / 1e6;
+	if (r->wl == KB_LATENCY)
+		r->mbps = r->msgps = 0;
+}
+
+/* The points of one mechanism, in the order the reports list them. */
+static void for_each_point(const struct kb_mech *m,
+			   void (*fn)(const struct kb_mech *,
+				      enum kb_workload, enum kb_placement,
+				      size_t, const char *))
+{
+	char note[200], why[240];
+	size_t max = m->max_size(note, sizeof(note));
+
+	for (int wl = 0; wl < KB_NWL; wl++) {
+		if (!opt.wl[wl] ||
+		    (wl == KB_LATENCY && (m->flags & KB_F_STREAM_ONLY)) ||
+		    (wl == KB_STREAM && (m->flags & KB_F_LAT_ONLY)))
+			continue;
+		for (int pl = 0; pl < KB_NPL; pl++) {
+			if (wl == KB_LATENCY ? !opt.pl[pl] : pl != (int)opt.stream_pl)
+				continue;
+			for (size_t i = 0; i < opt.nsizes; i++) {
+				size_t s = opt.sizes[i];
+
+				/* eventfd and signals: their one size only. */
+				if (m->flags & KB_F_LAT_ONLY) {
+					if (i)
+						break;
+					s = 8;
+				}
+				why[0] = 0;
+				if (s > max)
+					snprintf(why, sizeof(why), "%s", note);
+				else if ((m->flags & KB_F_KIPC) && !kb_sys.kipc)
+					snprintf(why, sizeof(why), KB_KIPC_ABSENT);
+				else if (pl == KB_SPLIT && kb_sys.ncpus < 2)
+					snprintf(why, sizeof(why),
+						 "only 1 CPU available: no two-CPU placement");
+				fn(m, wl, pl, s, why);
+			}
+		}
+	}
+}
+
+/* Every point gets its result now: to run (status 0) or skipped. */
+static void add_point(const struct kb_mech *m, enum kb_workload wl,
+		      enum kb_placement pl, size_t s, const char *why)
+{
+	struct kb_result *r = new_result(m, wl, pl, s);
+
+	if (why[0]) {
+		r->status = KB_SKIP;
+		snprintf(r->note, sizeof(r->note), "%s", why);
+	}
+}
+
+/*
+ * Repetition by repetition across all points, not point by point: a
+ * burst of load on the host then spoils one repetition of many points
+ * (the median drops it) instead of every repetition of a few.
+ */
+static void run_points(void)
+{
+	unsigned int reps = opt.reps > 0 ? (unsigned int)opt.reps :
+			    opt.plan.reps;
+	struct point_acc *acc = calloc(nresults, sizeof(*acc));
+
+	if (!acc) {
+		perror("kipc-bench");
+		exit(1);
+	}
+	for (size_t i = 0; i < nresults; i++)
+		points_total += results[i].status ? 0 : reps;
+	for (unsigned int rep = 0; rep < reps; rep++)
+		for (size_t i = 0; i < nresults; i++)
+			if (!results[i].status)
+				run_rep_of(&results[i], &acc[i], rep, reps);
+	for (size_t i = 0; i < nresults; i++)
+		finish_point(&results[i], &acc[i]);
+	free(acc);
+}
+
+/* --- the targets -------------------------------------------------------------- */
+
+static const struct kb_result *find(const char *mech, enum kb_workload wl,
+				    enum kb_placement pl, size_t size)
+{
+	for (size_t i = 0; i < nresults; i++) {
+		const struct kb_result *r = &results[i];
+
+		if (!strcmp(r->m->name, mech) && r->wl == wl &&
+		    r->size == size && r->status == 0 &&
+		    (wl == KB_STREAM || r->pl == pl))
+			return r;
+	}
+	return NULL;
+}
+
+static double metric(const struct kb_result *r, char what)
+{
+	return what == 'B' ? r->mbps : what == 'M' ? r->msgps : r->p50;
+}
+
+static const char *unit(char what)
+{
+	return what == 'B' ? "MB/s" : what == 'M' ? "msgs/s" : "ns p50";
+}
+
+/*
+ * value = subject / best of the others (for latency: subject / pipe).
+ * others is a NULL-terminated list; "*" means every byte stream.
+ */
+static void ratio(struct kb_ratio *q, const char *name, const char *subject,
+		  const char *const *others, enum kb_workload wl,
+		  enum kb_placement pl, size_t size, char what, double target,
+		  bool lower)
+{
+	const struct kb_result *s = find(subject, wl, pl, size), *best = NULL;
+	const char *names[NMECHS + 1];
+	size_t n = 0;
+
+	memset(q, 0, sizeof(*q));
+	q->name = strdup(name);
+	q->target = target;
+	q->lower_is_better = lower;
+	q->value = -1;
+	q->target_text = lower ? "<=" : ">=";
+	if (others[0] && !strcmp(others[0], "*")) {
+		for (size_t i = 0; i < NMECHS; i++)
+			if ((all_mechs[i]->flags & KB_F_BYTESTREAM) &&
+			    strcmp(all_mechs[i]->name, subject))
+				names[n++] = all_mechs[i]->name;
+	} else {
+		while (others[n]) {
+			names[n] = others[n];
+			n++;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct kb_result *o = find(names[i], wl, pl, size);
+
+		if (o && (!best || metric(o, what) > metric(best, what)))
+			best = o;
+	}
+	if (!s || !best) {
+		snprintf(q->detail, sizeof(q->detail), "not measured: %s",
+			 !s ? subject : "no comparison mechanism");
+		return;
+	}
+	q->value = metric(s, what) / metric(best, what);
+	snprintf(q->detail, sizeof(q->detail), "%s %.*f %s vs %s %.*f",
+		 subject, what == 'L' ? 0 : 1, metric(s, what), unit(what),
+		 best->m->name, what == 'L' ? 0 : 1, metric(best, what));
+}
+
+static size_t compute_ratios(struct kb_ratio *q)
+{
+	static const char *const best_stream[] = { "pipe", "unix-stream", NULL };
+	static const char *const queues[] = {
+		"sysv-msg", "posix-mq", "unix-dgram", NULL
+	};
+	static const char *const sysv[] = { "sysv-msg", NULL };
+	static const char *const bytestreams[] = { "*", NULL };
+	static const char *const pipe2[] = { "pipe", NULL };
+	enum kb_placement spl = opt.stream_pl;
+	size_t n = 0;
+	char name[120];
+
+	ratio(&q[n++], "kipc-pipe streaming 64 KiB vs faster of pipe, unix-stream",
+	      "kipc-pipe", best_stream, KB_STREAM, spl, 65536, 'B', 1.0, false);
+	ratio(&q[n++], "kipc-pipe streaming 4 KiB vs faster of pipe, unix-stream",
+	      "kipc-pipe", best_stream, KB_STREAM, spl, 4096, 'B', 1.0, false);
+	ratio(&q[n++], "kipc-mq 64 B msgs/s vs fastest of sysv-msg, posix-mq, unix-dgram",
+	      "kipc-mq", queues, KB_STREAM, spl, 64, 'M', 1.5, false);
+	ratio(&q[n++], "kipc-mq-batch 64 B msgs/s vs sysv-msg",
+	      "kipc-mq-batch", sysv, KB_STREAM, spl, 64, 'M', 4.0, false);
+	ratio(&q[n++], "kipc-shm-zc streaming 64 KiB vs fastest byte stream",
+	      "kipc-shm-zc", bytestreams, KB_STREAM, spl, 65536, 'B', 3.0,
+	      false);
+	for (int pl = 0; pl < KB_NPL; pl++) {
+		if (!opt.pl[pl])
+			continue;
+		snprintf(name, sizeof(name),
+			 "kipc-pipe ping-pong p50 64 B vs pipe (%s)",
+			 kb_pl_name(pl));
+		ratio(&q[n++], name, "kipc-pipe", pipe2, KB_LATENCY, pl, 64,
+		      'L', 1.0, true);
+		snprintf(name, sizeof(name),
+			 "kipc-mq ping-pong p50 64 B vs pipe (%s)",
+			 kb_pl_name(pl));
+		ratio(&q[n++], name, "kipc-mq", pipe2, KB_LATENCY, pl, 64, 'L',
+		      1.0, true);
+	}
+	return n;
+}
+
+/* --- main ------------------------------------------------------------------------ */
+
+static void read_cpu_model(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[256];
+
+	snprintf(buf, len, "unknown");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ':');
+
+		if (!strncmp(line, "model name", 10) && p) {
+			p += 2;
+			p[strcspn(p, "\n")] = 0;
+			snprintf(buf, len, "%s", p);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+static void read_virt(char *buf, size_t len)
+{
+	FILE *f = fopen("/sys/class/dmi/id/sys_vendor", "r");
+	char line[64] = "";
+	bool hv = false;
+
+	if (f) {
+		if (fgets(line, sizeof(line), f))
+			line[strcspn(line, "\n")] = 0;
+		fclose(f);
+	}
+	f = fopen("/proc/cpuinfo", "r");
+	if (f) {
+		char l[1024];
+
+		while (fgets(l, sizeof(l), f))
+			if (!strncmp(l, "flags", 5) && strstr(l, " hypervisor"))
+				hv = true;
+		fclose(f);
+	}
+	snprintf(buf, len, "%s%s%s", hv ? "virtual machine" : "bare metal or unknown",
+		 line[0] ? ", vendor " : "", line);
+}
+
+static int mkdir_p(const char *dir)
+{
+	char tmp[512];
+
+	snprintf(tmp, sizeof(tmp), "%s", dir);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		mkdir(tmp, 0755);
+		*p = '/';
+	}
+	if (mkdir(tmp, 0755) && errno != EEXIST) {
+		fprintf(stderr, "kipc-bench: mkdir %s: %s\n", dir,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct kb_ratio ratios[16];
+	struct kb_report rep = { 0 };
+	struct kb_ref ref[MAX_SIZES];
+	size_t max_size = 0, alen = 0;
+	struct utsname un;
+	char path[600];
+	time_t now;
+	int rc = 0;
+
+	for (int i = 0; i < argc && alen < sizeof(rep.args) - 1; i++)
+		alen += snprintf(rep.args + alen, sizeof(rep.args) - alen,
+				 "%s%s", i ? " " : "", argv[i]);
+	if (parse_args(argc, argv))
+		return 2;
+	opt.plan = opt.quick ? quick_plan : full_plan;
+	if (!opt.nmechs)
+		for (size_t i = 0; i < NMECHS; i++)
+			opt.mechs[opt.nmechs++] = all_mechs[i];
+	if (!opt.nsizes) {
+		const size_t *s = opt.quick ? quick_sizes : default_sizes;
+		size_t n = opt.quick ? sizeof(quick_sizes) / sizeof(*s) :
+			   sizeof(default_sizes) / sizeof(*s);
+
+		memcpy(opt.sizes, s, n * sizeof(*s));
+		opt.nsizes = n;
+	}
+	qsort(opt.sizes, opt.nsizes, sizeof(opt.sizes[0]), cmp_size);
+	if (!opt.wl[KB_LATENCY] && !opt.wl[KB_STREAM])
+		opt.wl[KB_LATENCY] = opt.wl[KB_STREAM] = true;
+	if (!opt.pl[KB_SAME] && !opt.pl[KB_SPLIT])
+		opt.pl[KB_SAME] = opt.pl[KB_SPLIT] = true;
+	for (size_t i = 0; i < opt.nsizes; i++)
+		if (opt.sizes[i] > max_size)
+			max_size = opt.sizes[i];
+
+	kb_cleanup_install();
+	if (kb_sys_init(opt.tune && !opt.list, max_size))
+		return 1;
+	if (opt.list) {
+		list_mechs();
+		return 0;
+	}
+	opt.stream_pl = kb_sys.ncpus >= 2 ? KB_SPLIT : KB_SAME;
+	kb_payload_fill(NULL, 0);
+
+	now = time(NULL);
+	strftime(rep.date, sizeof(rep.date), "%Y-%m-%dT%H:%M:%SZ",
+		 gmtime(&now));
+	uname(&un);
+	snprintf(rep.kernel, sizeof(rep.kernel), "%s", un.release);
+	read_cpu_model(rep.cpu_model, sizeof(rep.cpu_model));
+	read_virt(rep.virt, sizeof(rep.virt));
+	rep.quick = opt.quick;
+	plan_work(64, &rep.work_small);
+	if (opt.reps > 0)
+		rep.work_small.reps = opt.reps;
+
+	start_ns = kb_now_ns();
+	/* The reference: memcpy at every size, on the parent's CPU. */
+	kb_pin(kb_sys.cpu[0]);
+	for (size_t i = 0; i < opt.nsizes; i++) {
+		double v[5];
+		unsigned int n = opt.reps > 0 ? (unsigned int)opt.reps :
+				 opt.plan.reps;
+
+		n = n < 3 ? 3 : n > 5 ? 5 : n;
+		for (unsigned int k = 0; k < n; k++)
+			v[k] = kb_memcpy_mbps(opt.sizes[i],
+					      (opt.quick ? 8ull : 64ull) << 20);
+		ref[i].size = opt.sizes[i];
+		ref[i].mbps = median(v, n);
+	}
+
+	for (size_t i = 0; i < opt.nmechs; i++)
+		for_each_point(opt.mechs[i], add_point);
+	run_points();
+	if (opt.progress && isatty(2))
+		fputs("\r\033[K", stderr);
+
+	rep.res = results;
+	rep.nres = nresults;
+	rep.ref = ref;
+	rep.nref = opt.nsizes;
+	rep.ratios = ratios;
+	rep.nratios = compute_ratios(ratios);
+	rep.runtime_s = (kb_now_ns() - start_ns) / 1e9;
+	for (size_t i = 0; i < nresults; i++)
+		rep.failed += results[i].status < 0;
+
+	kb_report_text(stdout, &rep);
+	fflush(stdout);
+	if (opt.json && kb_report_json(opt.json, &rep))
+		rc = 1;
+	if (opt.csv && kb_report_csv(opt.csv, &rep))
+		rc = 1;
+	if (opt.out) {
+		FILE *f;
+
+		if (mkdir_p(opt.out))
+			return 1;
+		snprintf(path, sizeof(path), "%s/bench.json", opt.out);
+		rc |= kb_report_json(path, &rep) ? 1 : 0;
+		snprintf(path, sizeof(path), "%s/bench.csv", opt.out);
+		rc |= kb_report_csv(path, &rep) ? 1 : 0;
+		snprintf(path, sizeof(path), "%s/bench.txt", opt.out);
+		f = fopen(path, "w");
+		if (f) {
+			kb_report_text(f, &rep);
+			if (fclose(f))
+				rc = 1;
+		} else {
+			perror(path);
+			rc = 1;
+		}
+	}
+	if (opt.plot) {
+		if (mkdir_p(opt.plot) || kb_report_plot(opt.plot, &rep))
+			rc = 1;
+	}
+	if (rep.failed)
+		rc = 1;
+	return rc;
+}

@@ -1,0 +1,583 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc-bench: the reports.  An aligned text table (terminal, bench.txt),
+ * JSON and CSV with every figure, and gnuplot charts.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include "bench.h"
+
+const char *kb_wl_name(enum kb_workload wl)
+{
+	return wl == KB_LATENCY ? "latency" : "stream";
+}
+
+const char *kb_pl_name(enum kb_placement pl)
+{
+	return pl == KB_SAME ? "same" : "split";
+}
+
+/* "64 B", "4 KiB", "1 MiB"; four calls may share one printf. */
+const char *kb_size_str(size_t s)
+{
+	static char buf[4][32];
+	static int k;
+	char *b = buf[k++ % 4];
+
+	if (s >= (1 << 20) && !(s & ((1 << 20) - 1)))
+		snprintf(b, 32, "%zu MiB", s >> 20);
+	else if (s >= 1024 && !(s & 1023))
+		snprintf(b, 32, "%zu KiB", s >> 10);
+	else
+		snprintf(b, 32, "%zu B", s);
+	return b;
+}
+
+static double ref_mbps(const struct kb_report *r, size_t size)
+{
+	for (size_t i = 0; i < r->nref; i++)
+		if (r->ref[i].size == size)
+			return r->ref[i].mbps;
+	return 0;
+}
+
+static bool ratio_met(const struct kb_ratio *q)
+{
+	return q->lower_is_better ? q->value <= q->target :
+				    q->value >= q->target;
+}
+
+/* --- text ------------------------------------------------------------------- */
+
+static void text_header(FILE *f, const struct kb_report *r)
+{
+	const struct kb_work *w = &r->work_small;
+
+	fprintf(f, "kipc-bench %s  %s  kernel %s\n", KB_VERSION, r->date,
+		r->kernel);
+	fprintf(f, "cpu: %s; %d CPU%s usable (%s)\n", r->cpu_model,
+		kb_sys.ncpus, kb_sys.ncpus == 1 ? "" : "s", r->virt);
+	fprintf(f, "command: %s\n", r->args);
+	if (kb_sys.ncpus >= 2)
+		fprintf(f, "placement: same = both processes on CPU %d; split = parent on CPU %d, child on CPU %d; streaming runs split\n",
+			kb_sys.cpu[0], kb_sys.cpu[0], kb_sys.cpu[1]);
+	else
+		fprintf(f, "placement: only 1 CPU available: everything runs on CPU %d (no two-CPU figures)\n",
+			kb_sys.cpu[0]);
+	fprintf(f, "work: %u repetition%s per point, median reported; at 64 B %lu round trips and %lu streamed messages per repetition (fewer for large messages)%s\n",
+		w->reps, w->reps == 1 ? "" : "s", w->lat_iters, w->st_msgs,
+		r->quick ? "; --quick: indicative only" : "");
+	if (kb_opts.verify_full)
+		fprintf(f, "payload: every message compared in full\n");
+	else
+		fprintf(f, "payload: every message checked (sequence number, a stamp per 4 KiB page, tail); whole body compared every %dth message and in warm-up\n",
+			KB_FULL_EVERY);
+	fprintf(f, "cpu time: user+system of both processes (getrusage), per streamed message or per round trip\n");
+	fprintf(f, "limits raised for the run (restored after): %s\n",
+		kb_sys.tuned[0] ? kb_sys.tuned :
+		kb_sys.root ? "none needed or --no-tune" : "none (not root)");
+	fprintf(f, "run time: %.1f s\n", r->runtime_s);
+}
+
+static void text_ref(FILE *f, const struct kb_report *r)
+{
+	fprintf(f, "\nmemcpy reference (a one-copy transfer can reach it, a two-copy one such as a pipe half of it)\n");
+	fprintf(f, "%10s %12s %12s\n", "size", "memcpy MB/s", "half MB/s");
+	for (size_t i = 0; i < r->nref; i++)
+		fprintf(f, "%10s %12.1f %12.1f\n", kb_size_str(r->ref[i].size),
+			r->ref[i].mbps, r->ref[i].mbps / 2);
+}
+
+static void text_latency(FILE *f, const struct kb_report *r)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < r->nres; i++) {
+		const struct kb_result *x = &r->res[i];
+
+		if (x->wl != KB_LATENCY || x->status)
+			continue;
+		if (!any) {
+			fprintf(f, "\nPing-pong round trip, microseconds\n");
+			fprintf(f, "%-14s %-5s %8s %9s %9s %9s %9s %9s %9s %10s\n",
+				"mechanism", "cpus", "size", "min", "p50",
+				"p90", "p99", "p99.9", "max", "cpu us/rt");
+			any = true;
+		}
+		fprintf(f, "%-14s %-5s %8s %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f %10.1f\n",
+			x->m->name, kb_pl_name(x->pl), kb_size_str(x->size),
+			x->min / 1e3, x->p50 / 1e3, x->p90 / 1e3, x->p99 / 1e3,
+			x->p999 / 1e3, x->max / 1e3, x->cpu_ns / 1e3);
+	}
+}
+
+static void text_stream(FILE *f, const struct kb_report *r)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < r->nres; i++) {
+		const struct kb_result *x = &r->res[i];
+		double ref = ref_mbps(r, x->size);
+
+		if (x->wl != KB_STREAM || x->status)
+			continue;
+		if (x->m->copies > 1)
+			ref /= x->m->copies;
+		if (!any) {
+			fprintf(f, "\nOne-way streaming (%s)\n",
+				kb_sys.ncpus >= 2 ? "two CPUs" : "one CPU");
+			fprintf(f, "%-14s %8s %10s %11s %11s %6s %10s %7s\n",
+				"mechanism", "size", "MB/s", "msgs/s",
+				"cpu us/msg", "copies", "ref MB/s", "of ref");
+			any = true;
+		}
+		fprintf(f, "%-14s %8s %10.1f %11.0f %11.2f %6d %10.1f %6.0f%%\n",
+			x->m->name, kb_size_str(x->size), x->mbps, x->msgps,
+			x->cpu_ns / 1e3, x->m->copies, ref,
+			ref > 0 ? 100 * x->mbps / ref : 0);
+	}
+	if (any)
+		fprintf(f, "(ref: memcpy at that size divided by the copies the mechanism makes; zero-copy is held to one memcpy)\n");
+}
+
+static void text_ratios(FILE *f, const struct kb_report *r)
+{
+	if (!r->nratios)
+		return;
+	fprintf(f, "\nTargets (ratios measured in this run)\n");
+	for (size_t i = 0; i < r->nratios; i++) {
+		const struct kb_ratio *q = &r->ratios[i];
+
+		if (q->value < 0)
+			fprintf(f, "  %-66s %7s  target %s %.1fx  n/a     (%s)\n",
+				q->name, "-", q->target_text, q->target,
+				q->detail);
+		else
+			fprintf(f, "  %-66s %6.2fx  target %s %.1fx  %-7s (%s)\n",
+				q->name, q->value, q->target_text, q->target,
+				ratio_met(q) ? "met" : "MISSED", q->detail);
+	}
+}
+
+/* One line per mechanism: each distinct setting and the sizes it had. */
+static void text_configs(FILE *f, const struct kb_report *r)
+{
+	fprintf(f, "\nConfiguration per mechanism (as applied)\n");
+	for (size_t i = 0; i < r->nres; i++) {
+		const struct kb_mech *m = r->res[i].m;
+		bool first = true;
+
+		if (i && r->res[i - 1].m == m)
+			continue;
+		fprintf(f, "  %-14s %s\n", m->name, m->desc);
+		for (size_t j = i; j < r->nres && r->res[j].m == m; j++) {
+			const struct kb_result *x = &r->res[j];
+			bool seen = false, sfirst = true;
+
+			if (!x->config[0])
+				continue;
+			for (size_t k = i; k < j && !seen; k++)
+				seen = !strcmp(r->res[k].config, x->config);
+			if (seen)
+				continue;
+			fprintf(f, "%s%s (", first ? "                 " : "; ",
+				x->config);
+			first = false;
+			/* The sizes with this setting, once each. */
+			for (size_t k = j; k < r->nres && r->res[k].m == m;
+			     k++) {
+				bool dup = false;
+
+				if (strcmp(r->res[k].config, x->config))
+					continue;
+				for (size_t q = j; q < k && !dup; q++)
+					dup = !strcmp(r->res[q].config,
+						      x->config) &&
+					      r->res[q].size == r->res[k].size;
+				if (dup)
+					continue;
+				fprintf(f, "%s%s", sfirst ? "" : ", ",
+					kb_size_str(r->res[k].size));
+				sfirst = false;
+			}
+			fputc(')', f);
+		}
+		if (!first)
+			fputc('\n', f);
+	}
+}
+
+static void text_problems(FILE *f, const struct kb_report *r)
+{
+	const struct kb_result *prev = NULL;
+	bool any = false;
+
+	for (size_t i = 0; i < r->nres; i++) {
+		const struct kb_result *x = &r->res[i];
+
+		if (x->status != KB_SKIP)
+			continue;
+		if (!any)
+			fprintf(f, "\nSkipped\n");
+		any = true;
+		/* One line per mechanism and reason. */
+		if (prev && prev->m == x->m && !strcmp(prev->note, x->note))
+			continue;
+		fprintf(f, "  %-14s from %s: %s\n", x->m->name,
+			kb_size_str(x->size), x->note);
+		prev = x;
+	}
+	any = false;
+	for (size_t i = 0; i < r->nres; i++) {
+		const struct kb_result *x = &r->res[i];
+
+		if (x->status >= 0)
+			continue;
+		if (!any)
+			fprintf(f, "\nFAILED\n");
+		any = true;
+		fprintf(f, "  %-14s %-7s %-5s %8s: %s\n", x->m->name,
+			kb_wl_name(x->wl), kb_pl_name(x->pl),
+			kb_size_str(x->size), x->note);
+	}
+}
+
+void kb_report_text(FILE *f, const struct kb_report *r)
+{
+	text_header(f, r);
+	text_ref(f, r);
+	text_latency(f, r);
+	text_stream(f, r);
+	text_ratios(f, r);
+	text_configs(f, r);
+	text_problems(f, r);
+}
+
+/* --- JSON ------------------------------------------------------------------- */
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = *s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static void json_num(FILE *f, const char *key, double v, bool last)
+{
+	fprintf(f, "\"%s\": ", key);
+	if (v != v)
+		fputs("null", f);
+	else
+		fprintf(f, "%.6g", v);
+	fputs(last ? "" : ", ", f);
+}
+
+int kb_report_json(const char *path, const struct kb_report *r)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		fprintf(stderr, "kipc-bench: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "{\n  \"tool\": \"kipc-bench\",\n  \"version\": \"%s\",\n",
+		KB_VERSION);
+	fprintf(f, "  \"date\": ");
+	json_str(f, r->date);
+	fprintf(f, ",\n  \"kernel\": ");
+	json_str(f, r->kernel);
+	fprintf(f, ",\n  \"cpu_model\": ");
+	json_str(f, r->cpu_model);
+	fprintf(f, ",\n  \"machine\": ");
+	json_str(f, r->virt);
+	fprintf(f, ",\n  \"cpus\": %d,\n  \"cpus_used\": [%d, %d],\n",
+		kb_sys.ncpus, kb_sys.cpu[0], kb_sys.cpu[1]);
+	fprintf(f, "  \"command\": ");
+	json_str(f, r->args);
+	fprintf(f, ",\n  \"quick\": %s,\n", r->quick ? "true" : "false");
+	fprintf(f, "  \"tuning\": ");
+	json_str(f, kb_sys.tuned);
+	fprintf(f, ",\n  \"payload_verify\": {\"enabled\": true, \"every_message\": \"sequence number, page stamps, tail\", \"full_compare_every\": %d},\n",
+		kb_opts.verify_full ? 1 : KB_FULL_EVERY);
+	fprintf(f, "  \"cpu_time\": \"user+system of both processes from getrusage, per message (stream) or round trip (latency)\",\n");
+	fprintf(f, "  \"stream_placement\": \"%s\",\n",
+		kb_sys.ncpus >= 2 ? "split" : "same");
+	fprintf(f, "  \"runtime_s\": %.1f,\n  \"failed\": %u,\n",
+		r->runtime_s, r->failed);
+	fprintf(f, "  \"memcpy\": [");
+	for (size_t i = 0; i < r->nref; i++)
+		fprintf(f, "%s\n    {\"size\": %zu, \"mb_s\": %.6g}",
+			i ? "," : "", r->ref[i].size, r->ref[i].mbps);
+	fprintf(f, "\n  ],\n  \"results\": [");
+	for (size_t i = 0; i < r->nres; i++) {
+		const struct kb_result *x = &r->res[i];
+		bool ok = !x->status;
+		double nan = 0.0 / 0.0;
+
+		fprintf(f, "%s\n    {\"mechanism\": \"%s\", \"workload\": \"%s\", \"placement\": \"%s\", \"size\": %zu, \"status\": \"%s\", ",
+			i ? "," : "", x->m->name, kb_wl_name(x->wl),
+			kb_pl_name(x->pl), x->size,
+			ok ? "ok" : x->status == KB_SKIP ? "skipped" :
+			"failed");
+		fprintf(f, "\"reps\": %u, \"count\": %lu, \"copies\": %d, ",
+			x->reps, x->count, x->m->copies);
+		if (x->wl == KB_LATENCY) {
+			json_num(f, "min_ns", ok ? x->min : nan, false);
+			json_num(f, "p50_ns", ok ? x->p50 : nan, false);
+			json_num(f, "p90_ns", ok ? x->p90 : nan, false);
+			json_num(f, "p99_ns", ok ? x->p99 : nan, false);
+			json_num(f, "p999_ns", ok ? x->p999 : nan, false);
+			json_num(f, "max_ns", ok ? x->max : nan, false);
+			json_num(f, "cpu_ns_per_roundtrip", ok ? x->cpu_ns : nan,
+				 false);
+		} else {
+			json_num(f, "mb_s", ok ? x->mbps : nan, false);
+			json_num(f, "msgs_s", ok ? x->msgps : nan, false);
+			json_num(f, "cpu_ns_per_msg", ok ? x->cpu_ns : nan,
+				 false);
+		}
+		fprintf(f, "\"verified\": %llu, \"verified_full\": %llu, \"config\": ",
+			(unsigned long long)x->verified,
+			(unsigned long long)x->verified_full);
+		json_str(f, x->config);
+		fprintf(f, ", \"note\": ");
+		json_str(f, x->note);
+		fputc('}', f);
+	}
+	fprintf(f, "\n  ],\n  \"ratios\": [");
+	for (size_t i = 0; i < r->nratios; i++) {
+		const struct kb_ratio *q = &r->ratios[i];
+
+		fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
+		json_str(f, q->name);
+		fprintf(f, ", \"target\": \"%s %.1f\", ", q->target_text,
+			q->target);
+		if (q->value < 0)
+			fprintf(f, "\"value\": null, \"met\": null, ");
+		else
+			fprintf(f, "\"value\": %.4g, \"met\": %s, ", q->value,
+				ratio_met(q) ? "true" : "false");
+		fprintf(f, "\"detail\": ");
+		json_str(f, q->detail);
+		fputc('}', f);
+	}
+	fprintf(f, "\n  ]\n}\n");
+	if (fclose(f)) {
+		fprintf(stderr, "kipc-bench: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* --- CSV -------------------------------------------------------------------- */
+
+/* Plain fields: no separators or quotes inside, for awk and gnuplot. */
+static void csv_str(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		fputc(*s == ',' ? ';' : *s == '"' ? '\'' : *s, f);
+}
+
+int kb_report_csv(const char *path, const struct kb_report *r)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		fprintf(stderr, "kipc-bench: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "mechanism,workload,placement,size,status,reps,count,min_ns,p50_ns,p90_ns,p99_ns,p999_ns,max_ns,mb_s,msgs_s,cpu_ns_per_msg,copies,verified,verified_full,config,note\n");
+	for (size_t i = 0; i < r->nref; i++)
+		fprintf(f, "memcpy,reference,same,%zu,ok,,,,,,,,,%.6g,,,1,,,,\n",
+			r->ref[i].size, r->ref[i].mbps);
+	for (size_t i = 0; i < r->nres; i++) {
+		const struct kb_result *x = &r->res[i];
+
+		fprintf(f, "%s,%s,%s,%zu,%s,%u,%lu,", x->m->name,
+			kb_wl_name(x->wl), kb_pl_name(x->pl), x->size,
+			!x->status ? "ok" : x->status == KB_SKIP ? "skipped" :
+			"failed", x->reps, x->count);
+		if (x->status)
+			fprintf(f, ",,,,,,,,,");
+		else if (x->wl == KB_LATENCY)
+			fprintf(f, "%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,,,%.0f,",
+				x->min, x->p50, x->p90, x->p99, x->p999,
+				x->max, x->cpu_ns);
+		else
+			fprintf(f, ",,,,,,%.6g,%.6g,%.0f,", x->mbps, x->msgps,
+				x->cpu_ns);
+		fprintf(f, "%d,%llu,%llu,", x->m->copies,
+			(unsigned long long)x->verified,
+			(unsigned long long)x->verified_full);
+		csv_str(f, x->config);
+		fputc(',', f);
+		csv_str(f, x->note);
+		fputc('\n', f);
+	}
+	if (fclose(f)) {
+		fprintf(stderr, "kipc-bench: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* --- gnuplot ---------------------------------------------------------------- */
+
+/*
+ * The same charts scripts/bench-plot draws from bench.csv on a host:
+ * latency-same, latency-split (p50 round trip), throughput (MB/s, with
+ * the memcpy references) and msgrate (messages/s), each PNG and SVG.
+ */
+static void plot_chart(FILE *f, const struct kb_report *r, const char *file,
+		       const char *title, const char *ylabel,
+		       enum kb_workload wl, enum kb_placement pl, char what)
+{
+	const struct kb_mech *mechs[64];
+	size_t nm = 0, k;
+	int blocks = 0;
+
+	for (size_t i = 0; i < r->nres; i++) {
+		const struct kb_result *x = &r->res[i];
+
+		if (x->wl != wl || x->status || (wl == KB_LATENCY && x->pl != pl))
+			continue;
+		for (k = 0; k < nm && mechs[k] != x->m; k++)
+			;
+		if (k == nm && nm < 64)
+			mechs[nm++] = x->m;
+	}
+	if (!nm)
+		return;
+	for (k = 0; k < nm; k++) {
+		fprintf(f, "$%s_%zu << EOD\n", file, k);
+		for (size_t i = 0; i < r->nres; i++) {
+			const struct kb_result *x = &r->res[i];
+			double v = what == 'L' ? x->p50 / 1e3 :
+				   what == 'B' ? x->mbps : x->msgps;
+
+			if (x->m != mechs[k] || x->wl != wl || x->status ||
+			    (wl == KB_LATENCY && x->pl != pl))
+				continue;
+			fprintf(f, "%zu %.6g\n", x->size, v);
+		}
+		fprintf(f, "EOD\n");
+	}
+	if (what == 'B') {
+		fprintf(f, "$%s_ref << EOD\n", file);
+		for (size_t i = 0; i < r->nref; i++)
+			fprintf(f, "%zu %.6g %.6g\n", r->ref[i].size,
+				r->ref[i].mbps, r->ref[i].mbps / 2);
+		fprintf(f, "EOD\n");
+	}
+	fprintf(f, "set title \"%s\"\nset ylabel \"%s\"\n", title, ylabel);
+	fprintf(f, "set terminal svg size 1000,620 noenhanced font \"sans,11\" background rgb \"white\"\n");
+	fprintf(f, "set output \"%s.svg\"\nplot ", file);
+	for (k = 0; k < nm; k++)
+		fprintf(f, "%s$%s_%zu using 1:2 with linespoints lw 1.5 pt %zu dt %zu title \"%s\"",
+			blocks++ ? ", \\\n     " : "", file, k, k % 13 + 1,
+			k / 8 + 1, mechs[k]->name);
+	if (what == 'B')
+		fprintf(f, ", \\\n     $%s_ref using 1:2 with lines lc rgb \"black\" lw 2 dt 2 title \"memcpy (1 copy)\", \\\n     $%s_ref using 1:3 with lines lc rgb \"gray40\" lw 2 dt 3 title \"memcpy/2 (2 copies)\"",
+			file, file);
+	fprintf(f, "\n");
+	fprintf(f, "set terminal pngcairo size 1000,620 noenhanced font \"sans,10\"\n");
+	fprintf(f, "set output \"%s.png\"\nreplot\nunset output\n", file);
+}
+
+static bool in_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char buf[512];
+
+	if (!path)
+		path = "/usr/bin:/bin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path, prog);
+		if (!access(buf, X_OK))
+			return true;
+		path += n + (path[n] == ':');
+	}
+	return false;
+}
+
+int kb_report_plot(const char *dir, const struct kb_report *r)
+{
+	char path[600], sub[200];
+	int st;
+	pid_t pid;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/bench.csv", dir);
+	if (kb_report_csv(path, r))
+		return -1;
+	snprintf(path, sizeof(path), "%s/bench.gp", dir);
+	f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "kipc-bench: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	snprintf(sub, sizeof(sub), "kernel %s, %s", r->kernel, r->date);
+	fprintf(f, "# kipc-bench charts, %s\n", sub);
+	fprintf(f, "set logscale x 2\nset logscale y 10\nset grid\n");
+	fprintf(f, "set xlabel \"message size (%s)\"\nset xtics (", sub);
+	for (size_t i = 0; i < r->nref; i++)
+		fprintf(f, "%s\"%s\" %zu", i ? ", " : "",
+			kb_size_str(r->ref[i].size), r->ref[i].size);
+	/* eventfd and signals are measured at 8 B whatever the sizes. */
+	if (!r->nref || r->ref[0].size > 8)
+		fprintf(f, "%s\"8 B\" 8", r->nref ? ", " : "");
+	fprintf(f, ")\nset xrange [%g:%g]\n", 8 / 1.6,
+		(r->nref ? r->ref[r->nref - 1].size : 8) * 1.6);
+	fprintf(f, "set key outside right top noenhanced\n");
+	plot_chart(f, r, "latency_same", "Ping-pong round trip, both processes on one CPU",
+		   "p50 round trip (us)", KB_LATENCY, KB_SAME, 'L');
+	plot_chart(f, r, "latency_split", "Ping-pong round trip, processes on two CPUs",
+		   "p50 round trip (us)", KB_LATENCY, KB_SPLIT, 'L');
+	plot_chart(f, r, "throughput", "One-way streaming throughput",
+		   "MB/s", KB_STREAM, KB_SPLIT, 'B');
+	plot_chart(f, r, "msgrate", "One-way streaming message rate",
+		   "messages/s", KB_STREAM, KB_SPLIT, 'M');
+	if (fclose(f))
+		return -1;
+	if (!in_path("gnuplot")) {
+		fprintf(stderr, "kipc-bench: gnuplot not found: wrote %s/bench.gp and bench.csv; on a host with gnuplot run scripts/bench-plot %s\n",
+			dir, dir);
+		return 0;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (chdir(dir))
+			_exit(127);
+		execlp("gnuplot", "gnuplot", "bench.gp", (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+		fprintf(stderr, "kipc-bench: gnuplot failed on %s/bench.gp\n",
+			dir);
+		return -1;
+	}
+	fprintf(stderr, "kipc-bench: charts in %s: latency_same, latency_split, throughput, msgrate (.png, .svg)\n",
+		dir);
+	return 0;
+}
