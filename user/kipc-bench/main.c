@@ -54,7 +54,7 @@ static const size_t quick_sizes[] = { 64, 4096, 65536 };
  * Work per point: round trips and streamed messages per repetition,
  * bytes / size clamped to [min, max].  Sized for QEMU TCG with 2 vCPUs:
  * on an idle host (a context switch costs about 50 us, memcpy runs at
- * about 2 GB/s) the default run takes about 1.5 minutes and --quick about
+ * about 2 GB/s) the default run takes about a minute and --quick about
  * 10 s; on a host so busy that a cross-CPU wake-up waits milliseconds for
  * the vCPU, about 10 minutes.
  */
@@ -431,6 +431,24 @@ static double median(double *v, unsigned int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/*
+ * A line rewritten in place on a terminal; on a serial console (the
+ * guest's, whose log drops the carriage returns) or a file, one line per
+ * mechanism and round.
+ */
+static bool progress_in_place(void)
+{
+	static int known = -1;
+	const char *name;
+
+	if (known < 0) {
+		name = isatty(2) ? ttyname(2) : NULL;
+		known = name && strncmp(name, "/dev/ttyS", 9) &&
+			strcmp(name, "/dev/console");
+	}
+	return known;
+}
+
 static void progress(const struct kb_result *r, unsigned int rep,
 		     unsigned int reps)
 {
@@ -439,7 +457,7 @@ static void progress(const struct kb_result *r, unsigned int rep,
 
 	if (!opt.progress)
 		return;
-	if (isatty(2)) {
+	if (progress_in_place()) {
 		fprintf(stderr, "\r\033[K[%4lu/%lu %4.0fs] rep %u/%u: %s %s %s %s",
 			points_done + 1, points_total,
 			(kb_now_ns() - start_ns) / 1e9, rep + 1, reps,
@@ -478,7 +496,7 @@ static void run_rep_of(struct kb_result *r, struct point_acc *a,
 		r->status = out.status;
 		snprintf(r->note, sizeof(r->note), "%s", out.note);
 		if (out.status < 0) {
-			if (opt.progress && isatty(2))
+			if (opt.progress && progress_in_place())
 				fputc('\n', stderr);
 			fprintf(stderr, "kipc-bench: %s %s %s %zu B failed: %s\n",
 				r->m->name, kb_wl_name(r->wl), kb_pl_name(r->pl),
@@ -581,8 +599,11 @@ static void run_points(void)
 {
 	unsigned int reps = opt.reps > 0 ? (unsigned int)opt.reps :
 			    opt.plan.reps;
-	struct point_acc *acc = calloc(nresults, sizeof(*acc));
+	struct point_acc *acc;
 
+	if (!nresults)
+		return;
+	acc = calloc(nresults, sizeof(*acc));
 	if (!acc) {
 		perror("kipc-bench");
 		exit(1);
@@ -857,7 +878,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < opt.nmechs; i++)
 		for_each_point(opt.mechs[i], add_point);
 	run_points();
-	if (opt.progress && isatty(2))
+	if (opt.progress && progress_in_place())
 		fputs("\r\033[K", stderr);
 
 	rep.res = results;

@@ -270,8 +270,14 @@ static int sysv_msg_setup(struct kb_ctx *c)
 		kb_reg_sysv('m', p->id[ch]);
 		if (msgctl(p->id[ch], IPC_STAT, &ds))
 			goto fail;
-		/* Raise msg_qbytes (never lower it); root may pass msgmnb. */
-		if (want > ds.msg_qbytes) {
+		/*
+		 * The depth the others get, never less than the kernel's
+		 * default MSGMNB: a raised kernel.msgmnb (the default of new
+		 * queues) would otherwise give SysV more room than the rest.
+		 */
+		if (want < 16384)
+			want = 16384;
+		if (want != ds.msg_qbytes) {
 			ds.msg_qbytes = want;
 			if (msgctl(p->id[ch], IPC_SET, &ds) &&
 			    kb_sys.msgmnb > 0 &&

@@ -483,7 +483,7 @@ static void plot_chart(FILE *f, const struct kb_report *r, const char *file,
 		fprintf(f, "EOD\n");
 	}
 	fprintf(f, "set title \"%s\"\nset ylabel \"%s\"\n", title, ylabel);
-	fprintf(f, "set terminal svg size 1000,620 noenhanced font \"sans,11\" background rgb \"white\"\n");
+	fprintf(f, "set terminal svg size 900,560 noenhanced font \"sans,11\" background rgb \"white\"\n");
 	fprintf(f, "set output \"%s.svg\"\nplot ", file);
 	for (k = 0; k < nm; k++)
 		fprintf(f, "%s$%s_%zu using 1:2 with linespoints lw 1.5 pt %zu dt %zu title \"%s\"",
@@ -493,7 +493,7 @@ static void plot_chart(FILE *f, const struct kb_report *r, const char *file,
 		fprintf(f, ", \\\n     $%s_ref using 1:2 with lines lc rgb \"black\" lw 2 dt 2 title \"memcpy (1 copy)\", \\\n     $%s_ref using 1:3 with lines lc rgb \"gray40\" lw 2 dt 3 title \"memcpy/2 (2 copies)\"",
 			file, file);
 	fprintf(f, "\n");
-	fprintf(f, "set terminal pngcairo size 1000,620 noenhanced font \"sans,10\"\n");
+	fprintf(f, "set terminal pngcairo size 900,560 noenhanced font \"sans,10\"\n");
 	fprintf(f, "set output \"%s.png\"\nreplot\nunset output\n", file);
 }
 
