@@ -686,11 +686,8 @@ static void quiet(int sig)
 
 static int stress_consumer(int fd, uint64_t *taken, int timed)
 {
-	struct sigaction sa = { .sa_handler = quiet, .sa_flags = SA_RESTART };
 	int ret;
 
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGUSR1, &sa, NULL);
 	for (;;) {
 		ret = sem_p(fd, STRESS_SEM, 0, timed ? 200000 : 0);
 		if (ret == -ETIMEDOUT)
@@ -706,10 +703,17 @@ static int stress_consumer(int fd, uint64_t *taken, int timed)
 
 TEST_F_TIMEOUT(sem, stress_no_lost_wakeup, 300)
 {
+	struct sigaction sa = { .sa_handler = quiet, .sa_flags = SA_RESTART };
 	pid_t cons[STRESS_CONSUMERS], prod;
 	uint64_t *taken;
 	int i, status;
 
+	/*
+	 * Installed before fork(): a SIGUSR1 that reached a consumer before
+	 * its own sigaction() would kill it (the default action).
+	 */
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
 	taken = mmap(NULL, sizeof(*taken), PROT_READ | PROT_WRITE, MAP_SHARED,
 		     self->fd, 0);
 	ASSERT_NE(MAP_FAILED, taken);
