@@ -102,11 +102,26 @@ static unsigned int kipc_shm_ndevs;
 /* --- semaphores --------------------------------------------------------- */
 
 /*
- * Wake up to n waiters, oldest first, each to look for a unit.  The task
- * cannot leave P before it takes sem->lock again, so it is still there.
+ * Tasks to wake once sem->lock is dropped, as ipc/sem.c does with its
+ * wake_q (not exported to modules): a task woken under the lock would
+ * first spin on it, for as long as the waker's CPU holds it (long, when
+ * a hypervisor preempts that vCPU).
  */
-static void kipc_sem_wake(struct kipc_sem *sem, unsigned int n)
-	__must_hold(&sem->lock)
+#define KIPC_SEM_WAKE_MAX 8
+struct kipc_sem_wakeups {
+	unsigned int n;
+	struct task_struct *task[KIPC_SEM_WAKE_MAX];
+};
+
+/*
+ * Wake up to n waiters, oldest first, each to look for a unit.  Each
+ * task is pinned before the lock is dropped: once w->woken is set and the
+ * lock is free, the waiter may leave P and even exit before it is woken.
+ * Past KIPC_SEM_WAKE_MAX (a V of more than 8 units) the rest are woken
+ * at once, which is merely slower.
+ */
+static void kipc_sem_wake(struct kipc_sem *sem, unsigned int n,
+			  struct kipc_sem_wakeups *wk) __must_hold(&sem->lock)
 {
 	struct kipc_sem_waiter *w;
 
@@ -115,24 +130,39 @@ static void kipc_sem_wake(struct kipc_sem *sem, unsigned int n)
 				     node);
 		list_del(&w->node);
 		w->woken = true;
-		wake_up_process(w->task);
+		if (wk->n < KIPC_SEM_WAKE_MAX) {
+			get_task_struct(w->task);
+			wk->task[wk->n++] = w->task;
+		} else {
+			wake_up_process(w->task);
+		}
 	}
 }
 
 /* Add n units (the caller checked the maximum); true if any. */
-static bool kipc_sem_give(struct kipc_sem *sem, unsigned int n)
-	__must_hold(&sem->lock)
+static bool kipc_sem_give(struct kipc_sem *sem, unsigned int n,
+			  struct kipc_sem_wakeups *wk) __must_hold(&sem->lock)
 {
 	sem->value += n;
-	kipc_sem_wake(sem, n);
+	kipc_sem_wake(sem, n, wk);
 	return n > 0;
 }
 
-/* After a give that raised a value: no lock held. */
-static void kipc_sem_notify(struct kipc_shm_dev *dev, bool raised)
+/* After a give, with no lock held: the wake-ups, then poll and SIGIO. */
+static void kipc_sem_notify(struct kipc_shm_dev *dev, bool raised,
+			    struct kipc_sem_wakeups *wk)
 {
+	unsigned int i;
+
+	for (i = 0; i < wk->n; i++) {
+		wake_up_process(wk->task[i]);
+		put_task_struct(wk->task[i]);
+	}
+	wk->n = 0;
+	if (!raised)
+		return;
 	/* Pairs with the smp_mb() after poll_wait() in kipc_shm_poll(). */
-	if (raised && wq_has_sleeper(&dev->poll_wq))
+	if (wq_has_sleeper(&dev->poll_wq))
 		wake_up_interruptible_poll(&dev->poll_wq,
 					   EPOLLIN | EPOLLRDNORM);
 	kill_fasync(&dev->fasync, SIGIO, POLL_IN);
@@ -250,6 +280,7 @@ out:
 
 static int kipc_sem_v(struct kipc_shm_file *sf, const struct kipc_sem_op *op)
 {
+	struct kipc_sem_wakeups wk = { .n = 0 };
 	struct kipc_shm_dev *dev = sf->dev;
 	struct kipc_sem_undo *u = NULL;
 	struct kipc_sem *sem;
@@ -271,9 +302,9 @@ static int kipc_sem_v(struct kipc_shm_file *sf, const struct kipc_sem_op *op)
 		u->adj -= op->value;
 	}
 	sem->nr_v++;
-	raised = kipc_sem_give(sem, op->value);
+	raised = kipc_sem_give(sem, op->value, &wk);
 	spin_unlock(&sem->lock);
-	kipc_sem_notify(dev, raised);
+	kipc_sem_notify(dev, raised, &wk);
 	return 0;
 
 range:
@@ -283,6 +314,7 @@ range:
 
 static int kipc_sem_init(struct kipc_shm_dev *dev, const struct kipc_sem_op *op)
 {
+	struct kipc_sem_wakeups wk = { .n = 0 };
 	struct kipc_sem *sem;
 	bool raised;
 
@@ -294,10 +326,9 @@ static int kipc_sem_init(struct kipc_shm_dev *dev, const struct kipc_sem_op *op)
 	spin_lock(&sem->lock);
 	sem->gen++;
 	sem->value = 0;
-	raised = kipc_sem_give(sem, op->value);
+	raised = kipc_sem_give(sem, op->value, &wk);
 	spin_unlock(&sem->lock);
-	if (raised)
-		kipc_sem_notify(dev, raised);
+	kipc_sem_notify(dev, raised, &wk);
 	return 0;
 }
 
@@ -327,6 +358,7 @@ static void kipc_sem_undo_all(struct kipc_shm_file *sf)
 	unsigned int i, n;
 
 	for (i = 0; i < KIPC_SEM_NSEMS; i++) {
+		struct kipc_sem_wakeups wk = { .n = 0 };
 		struct kipc_sem *sem = &dev->sems[i];
 		struct kipc_sem_undo *u = &sf->undo[i];
 		bool raised = false;
@@ -339,14 +371,13 @@ static void kipc_sem_undo_all(struct kipc_shm_file *sf)
 			/* Clamped at the maximum, as exit_sem() does. */
 			n = min_t(unsigned int, u->adj,
 				  KIPC_SEM_VALUE_MAX - sem->value);
-			raised = kipc_sem_give(sem, n);
+			raised = kipc_sem_give(sem, n, &wk);
 		} else if (u->gen == sem->gen) {
 			/* Taking back what V gave; never below 0. */
 			sem->value -= min_t(unsigned int, -u->adj, sem->value);
 		}
 		spin_unlock(&sem->lock);
-		if (raised)
-			kipc_sem_notify(dev, raised);
+		kipc_sem_notify(dev, raised, &wk);
 	}
 }
 

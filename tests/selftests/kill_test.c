@@ -49,6 +49,8 @@
 #define NSLOTS		(1 << 18)
 #define SLOT		128
 #define RANGE		512	/* slots per reader incarnation */
+/* Kept free for the parent's final drain: more than either device holds. */
+#define DRAIN_ROOM	RANGE
 #define PIPE_REC	64
 #define REC_MAGIC	0x6b696c6cU	/* "kill" */
 
@@ -247,7 +249,7 @@ static pid_t spawn(struct run *r, bool is_writer)
 
 	if (is_writer && r->next_inc >= MAXINC)
 		return -1;
-	if (!is_writer && r->next_base + RANGE > NSLOTS)
+	if (!is_writer && r->next_base + RANGE + DRAIN_ROOM > NSLOTS)
 		return -1;
 	pid = fork();
 	if (pid == 0) {
