@@ -26,6 +26,8 @@
 #define KB_STAMP_STRIDE	4096	/* one stamped word per page of payload */
 #define KB_FULL_EVERY	64	/* every 64th message is compared in full */
 #define KB_MAX_BATCH	1024
+/* Messages a buffer holds, up to KB_MAX_SIZE bytes (see kb_sizing()). */
+#define KB_DEPTH_MSGS	16
 
 enum kb_role { KB_PARENT, KB_CHILD };
 enum kb_workload { KB_LATENCY, KB_STREAM, KB_NWL };

@@ -133,14 +133,14 @@ int kb_payload_check(const uint8_t *buf, size_t len, uint64_t seq, bool full,
 
 /* --- sizing -------------------------------------------------------------
  *
- * The same buffering for everyone: a byte stream may hold twice the
- * message (at least the 64 KiB pipe default, at most 1 MiB); queues and
- * rings hold as many messages as fit in that, at least 2 and at most
- * 1024.
+ * The same buffering for everyone: a byte stream may hold 16 messages, as
+ * a pipe holds 16 pages (at least the 64 KiB pipe default, at most 1 MiB,
+ * pipe-max-size's default); queues and rings hold as many messages as fit
+ * in that, at least 2 and at most 1024.
  */
 void kb_sizing(struct kb_ctx *c, size_t size, enum kb_workload wl)
 {
-	size_t b = 2 * kb_pow2_ceil(size);
+	size_t b = KB_DEPTH_MSGS * kb_pow2_ceil(size);
 
 	if (b < 65536)
 		b = 65536;

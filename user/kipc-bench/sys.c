@@ -310,8 +310,13 @@ int kb_sys_init(bool tune, size_t max_size)
 		return -1;
 	}
 
-	/* Two messages of the largest size may be queued (see kb_sizing). */
-	qbytes = 2 * (long)max_size;
+	/* What kb_sizing() gives the largest size: 16 of it up to 1 MiB,
+	 * but at least two. */
+	qbytes = KB_DEPTH_MSGS * (long)kb_pow2_ceil(max_size);
+	if (qbytes > KB_MAX_SIZE)
+		qbytes = KB_MAX_SIZE;
+	if (qbytes < 2 * (long)max_size)
+		qbytes = 2 * (long)max_size;
 	if (qbytes < 65536)
 		qbytes = 65536;
 	kb_sys.mq_msgsize_max = raise_sysctl(S_MQ_MSGSIZE, max_size);
