@@ -76,8 +76,30 @@ void kipc_nl_exit(void);
  * held (it allocates with GFP_KERNEL); cheap when nobody listens.
  */
 void kipc_nl_notify(struct kipc_devbase *base, enum kipc_event event, u64 fill);
-/* Put a u64 counter into the KIPC_A_STATS nest. */
-int kipc_nl_put_stat(struct sk_buff *skb, int attr, u64 value);
+/* The counters of a device that moves data (pipe, mq). */
+struct kipc_io_stats {
+	u64 bytes_in;
+	u64 bytes_out;
+	u64 writes;
+	u64 reads;
+	u64 write_waits;
+	u64 read_waits;
+	u64 peak_fill;
+};
+
+/* A counter of a kind's own, for kipc_nl_put_stats(). */
+struct kipc_nl_stat {
+	int attr;
+	u64 value;
+};
+
+/*
+ * The KIPC_A_STATS nest of a device: @io's counters if given, then
+ * @more[0..n), then the core's EVENTS_DROPPED.
+ */
+int kipc_nl_put_stats(struct sk_buff *skb, struct kipc_devbase *base,
+		      const struct kipc_io_stats *io,
+		      const struct kipc_nl_stat *more, unsigned int n);
 
 /* Module maxima, from the kinds' module parameters, for KIPC_CMD_GET_INFO. */
 extern unsigned int kipc_pipe_max_size;

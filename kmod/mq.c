@@ -119,13 +119,7 @@ struct kipc_mq_waiter {
 };
 
 struct kipc_mq_stats {
-	u64 bytes_in;
-	u64 bytes_out;
-	u64 writes;
-	u64 reads;
-	u64 write_waits;
-	u64 read_waits;
-	u64 peak_fill;
+	struct kipc_io_stats io;
 	u64 peak_msgs;
 };
 
@@ -552,8 +546,8 @@ static void kipc_mq_link(struct kipc_mq *q, struct kipc_mq_kmsg *m,
 	}
 	q->nmsgs++;
 	q->bytes += m->len;
-	if (q->bytes > q->st.peak_fill)
-		q->st.peak_fill = q->bytes;
+	if (q->bytes > q->st.io.peak_fill)
+		q->st.io.peak_fill = q->bytes;
 	if (q->nmsgs > q->st.peak_msgs)
 		q->st.peak_msgs = q->nmsgs;
 	if (!was_full && kipc_mq_full(q))
@@ -569,8 +563,8 @@ static void kipc_mq_account_recv(struct kipc_mq *q, struct kipc_mq_kmsg *m,
 				 struct task_struct *task,
 				 struct kipc_mq_ctx *ctx)
 {
-	q->st.reads++;
-	q->st.bytes_out += m->len;
+	q->st.io.reads++;
+	q->st.io.bytes_out += m->len;
 	q->rtime = kipc_mq_now(ctx);
 	kipc_mq_set_pid(&q->lrpid, task_tgid(task), ctx);
 }
@@ -616,8 +610,8 @@ static bool kipc_mq_deliver(struct kipc_mq *q, struct kipc_mq_kmsg *m,
 			return false;
 		kipc_mq_link(q, m, ctx);
 	}
-	q->st.writes++;
-	q->st.bytes_in += m->len;
+	q->st.io.writes++;
+	q->st.io.bytes_in += m->len;
 	q->stime = kipc_mq_now(ctx);
 	kipc_mq_set_pid(&q->lspid, task_tgid(current), ctx);
 	return true;
@@ -655,8 +649,8 @@ static void kipc_mq_requeue(struct kipc_mq *q, struct kipc_mq_kmsg **msgs,
 		struct kipc_mq_kmsg *m = msgs[i];
 
 		/* Not below 0 if the counters were reset meanwhile. */
-		q->st.reads -= min_t(u64, q->st.reads, 1);
-		q->st.bytes_out -= min_t(u64, q->st.bytes_out, m->len);
+		q->st.io.reads -= min_t(u64, q->st.io.reads, 1);
+		q->st.io.bytes_out -= min_t(u64, q->st.io.bytes_out, m->len);
 		if (list_empty(&q->rwaiters) ||
 		    !kipc_mq_pipelined_send(q, m, &ctx))
 			kipc_mq_link(q, m, &ctx);
@@ -784,7 +778,7 @@ static unsigned int kipc_mq_send_msgs(struct kipc_mq *q,
 			break;
 		}
 		if (!waited) {
-			q->st.write_waits++;
+			q->st.io.write_waits++;
 			waited = true;
 		}
 		ret = kipc_mq_wait_send(q, m->len, &ctx);
@@ -883,7 +877,7 @@ kipc_mq_take_wait(struct kipc_mq *q, const struct kipc_mq_sel *sel, bool wait,
 			return m;
 		}
 		if (!waited) {
-			q->st.read_waits++;
+			q->st.io.read_waits++;
 			waited = true;
 		}
 		ret = kipc_mq_wait_recv(q, type, mode, maxsize, false, &m, ctx);
@@ -957,7 +951,7 @@ static int kipc_mq_peek(struct kipc_mq *q, struct kipc_mq_sel *sel,
 			break;
 		}
 		if (!waited) {
-			q->st.read_waits++;
+			q->st.io.read_waits++;
 			waited = true;
 		}
 		ret = kipc_mq_wait_recv(q, type, mode, maxsize, true, &m, &ctx);
@@ -1328,7 +1322,7 @@ static void kipc_mq_reset_stats(struct kipc_mq *q)
 {
 	spin_lock(&q->lock);
 	memset(&q->st, 0, sizeof(q->st));
-	q->st.peak_fill = q->bytes;
+	q->st.io.peak_fill = q->bytes;
 	q->st.peak_msgs = q->nmsgs;
 	spin_unlock(&q->lock);
 }
@@ -1710,9 +1704,9 @@ static struct kipc_devbase *kipc_mq_get(unsigned int index)
 
 static int kipc_mq_fill(struct sk_buff *skb, unsigned int index)
 {
+	struct kipc_nl_stat peak_msgs = { .attr = KIPC_STAT_PEAK_MSGS };
 	struct kipc_mq_stats st;
 	struct kipc_mq *q;
-	struct nlattr *nest;
 	u32 max_msg_size, max_msgs, nmsgs, nr_rwait, nr_swait;
 	u64 max_bytes, bytes, high_water;
 
@@ -1722,6 +1716,7 @@ static int kipc_mq_fill(struct sk_buff *skb, unsigned int index)
 
 	spin_lock(&q->lock);
 	st = q->st;
+	peak_msgs.value = st.peak_msgs;
 	max_bytes = q->max_bytes;
 	bytes = q->bytes;
 	max_msg_size = q->max_msg_size;
@@ -1742,22 +1737,7 @@ static int kipc_mq_fill(struct sk_buff *skb, unsigned int index)
 	    nla_put_u64_64bit(skb, KIPC_A_HIGH_WATER, high_water, KIPC_A_PAD))
 		return -EMSGSIZE;
 
-	nest = nla_nest_start(skb, KIPC_A_STATS);
-	if (!nest)
-		return -EMSGSIZE;
-	if (kipc_nl_put_stat(skb, KIPC_STAT_BYTES_IN, st.bytes_in) ||
-	    kipc_nl_put_stat(skb, KIPC_STAT_BYTES_OUT, st.bytes_out) ||
-	    kipc_nl_put_stat(skb, KIPC_STAT_WRITES, st.writes) ||
-	    kipc_nl_put_stat(skb, KIPC_STAT_READS, st.reads) ||
-	    kipc_nl_put_stat(skb, KIPC_STAT_WRITE_WAITS, st.write_waits) ||
-	    kipc_nl_put_stat(skb, KIPC_STAT_READ_WAITS, st.read_waits) ||
-	    kipc_nl_put_stat(skb, KIPC_STAT_PEAK_FILL, st.peak_fill) ||
-	    kipc_nl_put_stat(skb, KIPC_STAT_PEAK_MSGS, st.peak_msgs)) {
-		nla_nest_cancel(skb, nest);
-		return -EMSGSIZE;
-	}
-	nla_nest_end(skb, nest);
-	return 0;
+	return kipc_nl_put_stats(skb, &q->base, &st.io, &peak_msgs, 1);
 }
 
 /* The limits a netlink request may set, with their attributes. */

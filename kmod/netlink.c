@@ -103,9 +103,41 @@ static size_t kipc_nl_event_size(void)
 	       nla_total_size_64bit(sizeof(u64));
 }
 
-int kipc_nl_put_stat(struct sk_buff *skb, int attr, u64 value)
+static int kipc_nl_put_stat(struct sk_buff *skb, int attr, u64 value)
 {
 	return nla_put_u64_64bit(skb, attr, value, KIPC_STAT_PAD);
+}
+
+int kipc_nl_put_stats(struct sk_buff *skb, struct kipc_devbase *base,
+		      const struct kipc_io_stats *io,
+		      const struct kipc_nl_stat *more, unsigned int n)
+{
+	struct nlattr *nest = nla_nest_start(skb, KIPC_A_STATS);
+	unsigned int i;
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (io &&
+	    (kipc_nl_put_stat(skb, KIPC_STAT_BYTES_IN, io->bytes_in) ||
+	     kipc_nl_put_stat(skb, KIPC_STAT_BYTES_OUT, io->bytes_out) ||
+	     kipc_nl_put_stat(skb, KIPC_STAT_WRITES, io->writes) ||
+	     kipc_nl_put_stat(skb, KIPC_STAT_READS, io->reads) ||
+	     kipc_nl_put_stat(skb, KIPC_STAT_WRITE_WAITS, io->write_waits) ||
+	     kipc_nl_put_stat(skb, KIPC_STAT_READ_WAITS, io->read_waits) ||
+	     kipc_nl_put_stat(skb, KIPC_STAT_PEAK_FILL, io->peak_fill)))
+		goto cancel;
+	for (i = 0; i < n; i++)
+		if (kipc_nl_put_stat(skb, more[i].attr, more[i].value))
+			goto cancel;
+	if (kipc_nl_put_stat(skb, KIPC_STAT_EVENTS_DROPPED,
+			     atomic64_read(&base->events_dropped)))
+		goto cancel;
+	nla_nest_end(skb, nest);
+	return 0;
+
+cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
 }
 
 static int kipc_nl_put_name(struct sk_buff *skb,
@@ -115,41 +147,6 @@ static int kipc_nl_put_name(struct sk_buff *skb,
 
 	snprintf(name, sizeof(name), "%s%u", ops->name, index);
 	return nla_put_string(skb, KIPC_A_NAME, name);
-}
-
-/*
- * The core's own counter, EVENTS_DROPPED, belongs in the kind's
- * KIPC_A_STATS nest.  A kind may put it itself; if not, reopen the nest
- * (the kinds put it last) and append it.  A kind without counters gets
- * a nest of its own.
- */
-static int kipc_nl_put_dropped(struct sk_buff *skb, void *hdr,
-			       struct kipc_devbase *base)
-{
-	struct nlattr *nla, *last = NULL, *stats = NULL;
-	int rem;
-
-	nla_for_each_attr(nla, hdr, skb_tail_pointer(skb) - (u8 *)hdr, rem) {
-		last = nla;
-		if (nla_type(nla) == KIPC_A_STATS)
-			stats = nla;
-	}
-	if (!stats) {
-		stats = nla_nest_start(skb, KIPC_A_STATS);
-		if (!stats)
-			return -EMSGSIZE;
-	} else if (nla_find_nested(stats, KIPC_STAT_EVENTS_DROPPED)) {
-		return 0;
-	} else if (stats != last) {
-		pr_warn_once("%s: KIPC_A_STATS is not the last attribute\n",
-			     kipc_kind_ops(base->kind)->name);
-		return 0;
-	}
-	if (kipc_nl_put_stat(skb, KIPC_STAT_EVENTS_DROPPED,
-			     atomic64_read(&base->events_dropped)))
-		return -EMSGSIZE;
-	nla_nest_end(skb, stats);
-	return 0;
 }
 
 /* One device message: what every device has, then the kind's part. */
@@ -173,9 +170,6 @@ static int kipc_nl_fill_dev(struct sk_buff *skb,
 		goto cancel;
 
 	ret = ops->fill(skb, index);
-	if (ret)
-		goto cancel;
-	ret = kipc_nl_put_dropped(skb, hdr, base);
 	if (ret)
 		goto cancel;
 

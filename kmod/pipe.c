@@ -48,16 +48,6 @@ MODULE_PARM_DESC(pipe_size, "Initial size of each pipe ring (default 65536)");
 /* Like round_pipe_size(): larger requests are refused with EINVAL. */
 #define KIPC_PIPE_SIZE_LIMIT (1U << 31)
 
-struct kipc_pipe_stats {
-	u64 bytes_in;
-	u64 bytes_out;
-	u64 writes;
-	u64 reads;
-	u64 write_waits;
-	u64 read_waits;
-	u64 peak_fill;
-};
-
 struct kipc_pipe {
 	struct kipc_devbase base;
 	struct mutex lock;
@@ -84,7 +74,7 @@ struct kipc_pipe {
 	struct fasync_struct *fasync_writers;
 
 	u64 high_water;
-	struct kipc_pipe_stats stats;
+	struct kipc_io_stats stats;
 	atomic_t readers_waiting;
 	atomic_t writers_waiting;
 };
@@ -779,10 +769,9 @@ static struct kipc_devbase *kipc_pipe_get(unsigned int index)
 
 static int kipc_pipe_fill(struct sk_buff *skb, unsigned int index)
 {
-	struct kipc_pipe_stats st;
+	struct kipc_io_stats st;
 	struct kipc_pipe *p;
 	u64 size, len, high_water;
-	struct nlattr *nest;
 
 	if (index >= kipc_pipe_nr)
 		return -ENODEV;
@@ -804,23 +793,7 @@ static int kipc_pipe_fill(struct sk_buff *skb, unsigned int index)
 	    nla_put_u64_64bit(skb, KIPC_A_HIGH_WATER, high_water, KIPC_A_PAD))
 		return -EMSGSIZE;
 
-	nest = nla_nest_start(skb, KIPC_A_STATS);
-	if (!nest)
-		return -EMSGSIZE;
-	if (kipc_nl_put_stat(skb, KIPC_STAT_BYTES_IN, st.bytes_in) ||
-	    kipc_nl_put_stat(skb, KIPC_STAT_BYTES_OUT, st.bytes_out) ||
-	    kipc_nl_put_stat(skb, KIPC_STAT_WRITES, st.writes) ||
-	    kipc_nl_put_stat(skb, KIPC_STAT_READS, st.reads) ||
-	    kipc_nl_put_stat(skb, KIPC_STAT_WRITE_WAITS, st.write_waits) ||
-	    kipc_nl_put_stat(skb, KIPC_STAT_READ_WAITS, st.read_waits) ||
-	    kipc_nl_put_stat(skb, KIPC_STAT_PEAK_FILL, st.peak_fill) ||
-	    kipc_nl_put_stat(skb, KIPC_STAT_EVENTS_DROPPED,
-			     atomic64_read(&p->base.events_dropped))) {
-		nla_nest_cancel(skb, nest);
-		return -EMSGSIZE;
-	}
-	nla_nest_end(skb, nest);
-	return 0;
+	return kipc_nl_put_stats(skb, &p->base, &st, NULL, 0);
 }
 
 static int kipc_pipe_set(unsigned int index, struct nlattr **attrs,

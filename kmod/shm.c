@@ -728,10 +728,15 @@ static struct kipc_devbase *kipc_shm_get(unsigned int index)
 
 static int kipc_shm_fill(struct sk_buff *skb, unsigned int index)
 {
+	struct kipc_nl_stat stats[] = {
+		{ .attr = KIPC_STAT_SEM_P },
+		{ .attr = KIPC_STAT_SEM_V },
+		{ .attr = KIPC_STAT_SEM_WAITS },
+		{ .attr = KIPC_STAT_SEM_TIMEOUTS },
+		{ .attr = KIPC_STAT_MAPS },
+	};
 	struct kipc_shm_dev *dev;
-	u64 p = 0, v = 0, waits = 0, timeouts = 0;
 	u32 waiting = 0;
-	struct nlattr *nest;
 	unsigned int i;
 
 	if (index >= kipc_shm_ndevs)
@@ -741,12 +746,13 @@ static int kipc_shm_fill(struct sk_buff *skb, unsigned int index)
 	for (i = 0; i < KIPC_SEM_NSEMS; i++) {
 		struct kipc_sem *sem = &dev->sems[i];
 
-		p += READ_ONCE(sem->nr_p);
-		v += READ_ONCE(sem->nr_v);
-		waits += READ_ONCE(sem->nr_waits);
-		timeouts += READ_ONCE(sem->nr_timeouts);
+		stats[0].value += READ_ONCE(sem->nr_p);
+		stats[1].value += READ_ONCE(sem->nr_v);
+		stats[2].value += READ_ONCE(sem->nr_waits);
+		stats[3].value += READ_ONCE(sem->nr_timeouts);
 		waiting += READ_ONCE(sem->nwaiters);
 	}
+	stats[4].value = atomic64_read(&dev->nr_maps);
 
 	if (nla_put_u64_64bit(skb, KIPC_A_CAPACITY, READ_ONCE(dev->size),
 			      KIPC_A_PAD) ||
@@ -756,20 +762,8 @@ static int kipc_shm_fill(struct sk_buff *skb, unsigned int index)
 	    nla_put_u32(skb, KIPC_A_WRITERS_WAITING, 0))
 		return -EMSGSIZE;
 
-	nest = nla_nest_start(skb, KIPC_A_STATS);
-	if (!nest)
-		return -EMSGSIZE;
-	if (kipc_nl_put_stat(skb, KIPC_STAT_SEM_P, p) ||
-	    kipc_nl_put_stat(skb, KIPC_STAT_SEM_V, v) ||
-	    kipc_nl_put_stat(skb, KIPC_STAT_SEM_WAITS, waits) ||
-	    kipc_nl_put_stat(skb, KIPC_STAT_SEM_TIMEOUTS, timeouts) ||
-	    kipc_nl_put_stat(skb, KIPC_STAT_MAPS,
-			     atomic64_read(&dev->nr_maps))) {
-		nla_nest_cancel(skb, nest);
-		return -EMSGSIZE;
-	}
-	nla_nest_end(skb, nest);
-	return 0;
+	return kipc_nl_put_stats(skb, &dev->base, NULL, stats,
+				 ARRAY_SIZE(stats));
 }
 
 static void kipc_shm_reset_stats(struct kipc_shm_dev *dev)
