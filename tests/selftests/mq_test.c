@@ -38,6 +38,7 @@
 #include <linux/kipc.h>
 
 #include "kselftest_harness.h"
+#include "kipc_nl.h"
 
 /*
  * TEST_F()'s wrapper in kselftest_harness.h keeps a local across setjmp();
@@ -1900,15 +1901,6 @@ TEST_F_TIMEOUT(mq, concurrency_4_producers_4_consumers, 300)
 
 /* --- netlink: fill(), set() and events of a queue ----------------------- */
 
-struct nl {
-	struct mnl_socket *sock;
-	unsigned int portid, seq;
-	uint16_t family;
-	uint32_t events;
-	char msg[256];		/* extack message of the last error */
-	char buf[16384];
-};
-
 /* What a GET_DEV/SET_DEV reply or an event says. */
 struct nlmsg {
 	uint8_t cmd;
@@ -1960,155 +1952,14 @@ static int nl_msg_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* mnl_cb_run2() hands the same pointer to data and control callbacks. */
-struct nl_call {
-	struct nl *nl;
-	mnl_cb_t cb;
-	void *data;
-};
-
-static int nl_data_cb(const struct nlmsghdr *nlh, void *data)
+static int nl_get(struct kipc_nl *nl, unsigned int index, struct nlmsg *m)
 {
-	struct nl_call *c = data;
-
-	return c->cb ? c->cb(nlh, c->data) : MNL_CB_OK;
-}
-
-static int nl_err_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-	struct nl *nl = ((struct nl_call *)data)->nl;
-	const struct nlattr *a;
-
-	/* NETLINK_CAP_ACK: the request is not echoed, TLVs follow. */
-	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
-		mnl_attr_for_each(a, nlh, sizeof(*e)) {
-			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG)
-				snprintf(nl->msg, sizeof(nl->msg), "%s",
-					 mnl_attr_get_str(a));
-		}
-	}
-	errno = -e->error;
-	return e->error ? MNL_CB_ERROR : MNL_CB_STOP;
-}
-
-static mnl_cb_t nl_ctl_cbs[NLMSG_MIN_TYPE] = {
-	[NLMSG_ERROR] = nl_err_cb,
-};
-
-static struct nlmsghdr *nl_req(struct nl *nl, uint16_t type, uint8_t cmd)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->buf);
-	struct genlmsghdr *g;
-
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = ++nl->seq;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->cmd = cmd;
-	g->version = KIPC_GENL_VERSION;
-	return nlh;
-}
-
-/* 0, or -1 with errno and nl->msg. */
-static int nl_rpc(struct nl *nl, struct nlmsghdr *req, mnl_cb_t cb,
-		  void *data)
-{
-	struct nl_call c = { nl, cb, data };
-	unsigned int seq = req->nlmsg_seq;
-	int ret;
-
-	nl->msg[0] = '\0';
-	if (mnl_socket_sendto(nl->sock, req, req->nlmsg_len) < 0)
-		return -1;
-	do {
-		ssize_t n = mnl_socket_recvfrom(nl->sock, nl->buf,
-						sizeof(nl->buf));
-
-		if (n < 0)
-			return -1;
-		ret = mnl_cb_run2(nl->buf, n, seq, nl->portid, nl_data_cb, &c,
-				  nl_ctl_cbs, NLMSG_MIN_TYPE);
-		if (ret == MNL_CB_ERROR)
-			return -1;
-	} while (ret > MNL_CB_STOP);
-	return 0;
-}
-
-static int nl_family_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct nlattr *a, *g, *x;
-	struct nl *nl = data;
-
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
-		if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_ID)
-			nl->family = mnl_attr_get_u16(a);
-		if (mnl_attr_get_type(a) != CTRL_ATTR_MCAST_GROUPS)
-			continue;
-		mnl_attr_for_each_nested(g, a) {
-			const char *name = NULL;
-			uint32_t id = 0;
-
-			mnl_attr_for_each_nested(x, g) {
-				if (mnl_attr_get_type(x) == CTRL_ATTR_MCAST_GRP_NAME)
-					name = mnl_attr_get_str(x);
-				if (mnl_attr_get_type(x) == CTRL_ATTR_MCAST_GRP_ID)
-					id = mnl_attr_get_u32(x);
-			}
-			if (name && !strcmp(name, KIPC_GENL_MCGRP_EVENTS))
-				nl->events = id;
-		}
-	}
-	return MNL_CB_OK;
-}
-
-static void nl_close(struct nl *nl)
-{
-	if (nl) {
-		mnl_socket_close(nl->sock);
-		free(nl);
-	}
-}
-
-/* A socket on the family; with @listen, also in the events group. */
-static struct nl *nl_open(int listen)
-{
-	struct nl *nl = calloc(1, sizeof(*nl));
-	struct nlmsghdr *nlh;
-	int one = 1;
-
-	if (!nl)
-		return NULL;
-	nl->sock = mnl_socket_open(NETLINK_GENERIC);
-	if (!nl->sock) {
-		free(nl);
-		return NULL;
-	}
-	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) ||
-	    mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one, sizeof(one)) ||
-	    mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one)))
-		goto fail;
-	nl->portid = mnl_socket_get_portid(nl->sock);
-	nlh = nl_req(nl, GENL_ID_CTRL, CTRL_CMD_GETFAMILY);
-	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, KIPC_GENL_NAME);
-	if (nl_rpc(nl, nlh, nl_family_cb, nl) || !nl->family || !nl->events)
-		goto fail;
-	if (listen && mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP,
-					    &nl->events, sizeof(nl->events)))
-		goto fail;
-	return nl;
-fail:
-	nl_close(nl);
-	return NULL;
-}
-
-static int nl_get(struct nl *nl, unsigned int index, struct nlmsg *m)
-{
-	struct nlmsghdr *nlh = nl_req(nl, nl->family, KIPC_CMD_GET_DEV);
+	struct nlmsghdr *nlh = kipc_nl_req(nl, nl->family, KIPC_CMD_GET_DEV,
+					   NLM_F_ACK);
 
 	mnl_attr_put_u32(nlh, KIPC_A_KIND, KIPC_KIND_MQ);
 	mnl_attr_put_u32(nlh, KIPC_A_INDEX, index);
-	return nl_rpc(nl, nlh, nl_msg_cb, m);
+	return kipc_nl_rpc(nl, nlh, nl_msg_cb, m);
 }
 
 /* SET_DEV on mqN: up to 3 attributes (len 8, 4, or 0 for a flag). */
@@ -2118,10 +1969,11 @@ struct nlset {
 	uint64_t value;
 };
 
-static int nl_set(struct nl *nl, unsigned int index, const struct nlset *a,
-		  int n, struct nlmsg *reply)
+static int nl_set(struct kipc_nl *nl, unsigned int index,
+		  const struct nlset *a, int n, struct nlmsg *reply)
 {
-	struct nlmsghdr *nlh = nl_req(nl, nl->family, KIPC_CMD_SET_DEV);
+	struct nlmsghdr *nlh = kipc_nl_req(nl, nl->family, KIPC_CMD_SET_DEV,
+					   NLM_F_ACK);
 	struct nlmsg ignored;
 	int i;
 
@@ -2133,7 +1985,7 @@ static int nl_set(struct nl *nl, unsigned int index, const struct nlset *a,
 		mnl_attr_put(nlh, a[i].attr, a[i].len,
 			     a[i].len == 4 ? (void *)&v32 : (void *)&a[i].value);
 	}
-	return nl_rpc(nl, nlh, nl_msg_cb, reply ? reply : &ignored);
+	return kipc_nl_rpc(nl, nlh, nl_msg_cb, reply ? reply : &ignored);
 }
 
 #define NLSET1(nl, attr, len, v, reply) \
@@ -2161,23 +2013,9 @@ static int nl_event_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* Events are multicast during the call that causes them. */
-static int nl_drain(struct nl *nl, struct events *e)
-{
-	for (;;) {
-		ssize_t n = recv(mnl_socket_get_fd(nl->sock), nl->buf,
-				 sizeof(nl->buf), MSG_DONTWAIT);
-
-		if (n < 0)
-			return errno == EAGAIN ? 0 : -1;
-		if (mnl_cb_run(nl->buf, n, 0, 0, nl_event_cb, e) < 0)
-			return -1;
-	}
-}
-
 TEST_F(mq, nl_fill_reports_limits_fill_waiters_and_counters)
 {
-	struct nl *nl = nl_open(0);
+	struct kipc_nl *nl = kipc_nl_open(false);
 	struct nlmsg m;
 	char buf[64];
 	pid_t rpid, spid;
@@ -2261,12 +2099,12 @@ TEST_F(mq, nl_fill_reports_limits_fill_waiters_and_counters)
 	EXPECT_EQ(36U, m.st[KIPC_STAT_BYTES_IN]);
 	EXPECT_EQ(31U, m.st[KIPC_STAT_BYTES_OUT]);
 	EXPECT_EQ(5U, m.v[KIPC_A_FILL]);
-	nl_close(nl);
+	kipc_nl_close(nl);
 }
 
 TEST_F(mq, nl_set_limits_flush_reset_high_water)
 {
-	struct nl *nl = nl_open(0);
+	struct kipc_nl *nl = kipc_nl_open(false);
 	struct kipc_mq_stat s;
 	struct nlmsg m;
 	char buf[64];
@@ -2290,19 +2128,15 @@ TEST_F(mq, nl_set_limits_flush_reset_high_water)
 	EXPECT_EQ(EINVAL, errno);
 
 	/* All or nothing: a bad attribute leaves the good one unapplied. */
-	ASSERT_EQ(-1, nl_set(nl, 0, (struct nlset[]){
+	ASSERT_EQ(-EINVAL, nl_set(nl, 0, (struct nlset[]){
 				{ KIPC_A_CAPACITY, 8, 2000 },
 				{ KIPC_A_MQ_MAX_MSG_SIZE, 4, 0x80000000U } }, 2, NULL));
-	EXPECT_EQ(EINVAL, errno);
 	EXPECT_STREQ("limit out of range", nl->msg);
 	EXPECT_EQ(1000U, mstat(self->fd).max_bytes);
-	ASSERT_EQ(-1, NLSET1(nl, KIPC_A_CAPACITY, 8, 1ULL << 32, NULL));
-	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(-EINVAL, NLSET1(nl, KIPC_A_CAPACITY, 8, 1ULL << 32, NULL));
 	/* The family's policy refuses 0 before the queue sees it. */
-	ASSERT_EQ(-1, NLSET1(nl, KIPC_A_MQ_MAX_MSGS, 4, 0, NULL));
-	EXPECT_EQ(ERANGE, errno);
-	ASSERT_EQ(-1, NLSET1(nl, KIPC_A_FILL, 8, 5, NULL));
-	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(-ERANGE, NLSET1(nl, KIPC_A_MQ_MAX_MSGS, 4, 0, NULL));
+	ASSERT_EQ(-EINVAL, NLSET1(nl, KIPC_A_FILL, 8, 5, NULL));
 
 	ASSERT_EQ(0, NLSET1(nl, KIPC_A_HIGH_WATER, 8, 500, &m));
 	EXPECT_EQ(500U, m.v[KIPC_A_HIGH_WATER]);
@@ -2324,35 +2158,33 @@ TEST_F(mq, nl_set_limits_flush_reset_high_water)
 	EXPECT_EQ(0U, m.v[KIPC_A_MQ_MSGS]);
 	EXPECT_EQ(0U, m.v[KIPC_A_FILL]);
 	EXPECT_EQ(0U, nmsgs(self->fd));
-	nl_close(nl);
+	kipc_nl_close(nl);
 }
 
 TEST_F(mq, nl_set_above_module_maxima_needs_cap_sys_resource)
 {
 	unsigned long mb = read_param("mq_max_bytes");
 	unsigned long mm = read_param("mq_max_msgs");
-	struct nl *nl = nl_open(0);
+	struct kipc_nl *nl = kipc_nl_open(false);
 	struct nlmsg m;
 	pid_t pid;
 
 	ASSERT_NE(NULL, nl);
 	ASSERT_EQ(0, NLSET1(nl, KIPC_A_CAPACITY, 8, mb + 1, &m)) TH_LOG("%s", nl->msg);
 	EXPECT_EQ(mb + 1, m.v[KIPC_A_CAPACITY]);
-	nl_close(nl);
+	kipc_nl_close(nl);
 	ASSERT_EQ(0, mq_reset(self->fd));
 
 	pid = spawn();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		CHK(drop_cap_sys_resource() == 0);
-		nl = nl_open(0);
+		nl = kipc_nl_open(false);
 		CHK(nl);
-		CHK(NLSET1(nl, KIPC_A_CAPACITY, 8, mb + 1, NULL) == -1);
-		CHK(errno == EPERM);
+		CHK(NLSET1(nl, KIPC_A_CAPACITY, 8, mb + 1, NULL) == -EPERM);
 		CHK(!strcmp(nl->msg,
 			    "CAP_SYS_RESOURCE needed above module maximum"));
-		CHK(NLSET1(nl, KIPC_A_MQ_MAX_MSGS, 4, mm + 1, NULL) == -1);
-		CHK(errno == EPERM);
+		CHK(NLSET1(nl, KIPC_A_MQ_MAX_MSGS, 4, mm + 1, NULL) == -EPERM);
 		CHK(mstat(self->fd).max_bytes == 16384);
 		CHK(NLSET1(nl, KIPC_A_CAPACITY, 8, mb, &m) == 0);
 		CHK(m.v[KIPC_A_CAPACITY] == mb);
@@ -2368,7 +2200,7 @@ TEST_F(mq, nl_events_on_state_changes_only)
 		KIPC_EVENT_EMPTY, KIPC_EVENT_FLUSHED,
 	};
 	static const uint64_t want_fill[] = { 0, 120, 120, 0, 0 };
-	struct nl *mon = nl_open(1), *nl = nl_open(0);
+	struct kipc_nl *mon = kipc_nl_open(true), *nl = kipc_nl_open(false);
 	struct events e = { 0 };
 	char buf[64];
 	int i;
@@ -2389,7 +2221,7 @@ TEST_F(mq, nl_events_on_state_changes_only)
 	ASSERT_EQ(0, ioctl(self->fd, KIPC_MQ_FLUSH));		/* nothing */
 	ASSERT_EQ(0, NLSET1(nl, KIPC_A_FLUSH, 0, 0, NULL));	/* nothing */
 	ASSERT_EQ(0, NLSET1(nl, KIPC_A_HIGH_WATER, 8, 0, NULL));
-	ASSERT_EQ(0, nl_drain(mon, &e));
+	ASSERT_EQ(0, kipc_nl_drain(mon, nl_event_cb, &e));
 	for (i = 0; i < e.n; i++)
 		TH_LOG("event %d: %u fill %llu", i, e.event[i],
 		       (unsigned long long)e.fill[i]);
@@ -2398,8 +2230,8 @@ TEST_F(mq, nl_events_on_state_changes_only)
 		EXPECT_EQ(want[i], e.event[i]);
 		EXPECT_EQ(want_fill[i], e.fill[i]);
 	}
-	nl_close(nl);
-	nl_close(mon);
+	kipc_nl_close(nl);
+	kipc_nl_close(mon);
 }
 
 /* --- last: leave messages behind for rmmod to free ------------------------ */

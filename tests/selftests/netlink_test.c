@@ -28,201 +28,14 @@
 #include <linux/kipc.h>
 
 #include "kselftest_harness.h"
+#include "kipc_nl.h"
 
-#define BUFSIZE 32768
 #define MAX_DEVS (3 * 64)
 
-/* --- a small genetlink client ------------------------------------------ */
-
-struct nl {
-	struct mnl_socket *sock;
-	unsigned int portid;
-	unsigned int seq;
-	uint16_t family;
-	uint32_t events;
-	char msg[256];		/* extack text of the last error */
-	int miss;		/* NLMSGERR_ATTR_MISS_TYPE, or -1 */
-	char buf[BUFSIZE];
-};
-
-struct rpc {
-	struct nl *nl;
-	mnl_cb_t cb;
-	void *data;
-	int replies;
-};
-
-static void parse_extack(struct nl *nl, const struct nlmsghdr *nlh,
-			 size_t off)
+/* A request of the family: a doit with an ack unless @flags say else. */
+static struct nlmsghdr *kreq(struct kipc_nl *nl, uint8_t cmd, uint16_t flags)
 {
-	const struct nlattr *a;
-
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return;
-	mnl_attr_for_each(a, nlh, off) {
-		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
-		    !mnl_attr_validate(a, MNL_TYPE_NUL_STRING))
-			snprintf(nl->msg, sizeof(nl->msg), "%s",
-				 mnl_attr_get_str(a));
-		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MISS_TYPE &&
-		    !mnl_attr_validate(a, MNL_TYPE_U32))
-			nl->miss = mnl_attr_get_u32(a);
-	}
-}
-
-static int cb_error(const struct nlmsghdr *nlh, void *data)
-{
-	struct rpc *r = data;
-	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-	size_t off = sizeof(*e);
-
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
-	parse_extack(r->nl, nlh, off);
-	if (!e->error)
-		return MNL_CB_STOP;
-	errno = -e->error;
-	return MNL_CB_ERROR;
-}
-
-static int cb_done(const struct nlmsghdr *nlh, void *data)
-{
-	struct rpc *r = data;
-	int err = 0;
-
-	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int))
-		memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
-	parse_extack(r->nl, nlh, sizeof(int));
-	if (!err)
-		return MNL_CB_STOP;
-	errno = -err;
-	return MNL_CB_ERROR;
-}
-
-static int cb_data(const struct nlmsghdr *nlh, void *data)
-{
-	struct rpc *r = data;
-
-	r->replies++;
-	return r->cb ? r->cb(nlh, r->data) : MNL_CB_OK;
-}
-
-static mnl_cb_t ctl_cbs[NLMSG_MIN_TYPE] = {
-	[NLMSG_ERROR] = cb_error,
-	[NLMSG_DONE] = cb_done,
-};
-
-static struct nlmsghdr *nl_req(struct nl *nl, uint16_t type, uint8_t cmd,
-			       uint16_t flags)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->buf);
-	struct genlmsghdr *g;
-
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	nlh->nlmsg_seq = ++nl->seq;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->cmd = cmd;
-	g->version = KIPC_GENL_VERSION;
-	return nlh;
-}
-
-static struct nlmsghdr *kreq(struct nl *nl, uint8_t cmd, uint16_t flags)
-{
-	return nl_req(nl, nl->family, cmd, flags ? flags : NLM_F_ACK);
-}
-
-/* 0, or -errno with nl->msg and nl->miss set from the extack. */
-static int nl_rpc(struct nl *nl, struct nlmsghdr *req, mnl_cb_t cb,
-		  void *data)
-{
-	struct rpc r = { .nl = nl, .cb = cb, .data = data };
-	int ret;
-
-	nl->msg[0] = '\0';
-	nl->miss = -1;
-	if (mnl_socket_sendto(nl->sock, req, req->nlmsg_len) < 0)
-		return -errno;
-	do {
-		ssize_t n = mnl_socket_recvfrom(nl->sock, nl->buf,
-						sizeof(nl->buf));
-
-		if (n < 0)
-			return -errno;
-		ret = mnl_cb_run2(nl->buf, n, req->nlmsg_seq, nl->portid,
-				  cb_data, &r, ctl_cbs, NLMSG_MIN_TYPE);
-	} while (ret > MNL_CB_STOP);
-	return ret < 0 ? -errno : 0;
-}
-
-static int family_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct nlattr *a, *g, *x;
-	struct nl *nl = data;
-
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
-		if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_ID)
-			nl->family = mnl_attr_get_u16(a);
-		if (mnl_attr_get_type(a) != CTRL_ATTR_MCAST_GROUPS)
-			continue;
-		mnl_attr_for_each_nested(g, a) {
-			const char *name = NULL;
-			uint32_t id = 0;
-
-			mnl_attr_for_each_nested(x, g) {
-				if (mnl_attr_get_type(x) ==
-				    CTRL_ATTR_MCAST_GRP_NAME)
-					name = mnl_attr_get_str(x);
-				if (mnl_attr_get_type(x) ==
-				    CTRL_ATTR_MCAST_GRP_ID)
-					id = mnl_attr_get_u32(x);
-			}
-			if (name && !strcmp(name, KIPC_GENL_MCGRP_EVENTS))
-				nl->events = id;
-		}
-	}
-	return MNL_CB_OK;
-}
-
-static struct nl *nl_open(void)
-{
-	struct nl *nl = calloc(1, sizeof(*nl));
-	struct nlmsghdr *nlh;
-	int one = 1;
-
-	if (!nl)
-		return NULL;
-	nl->sock = mnl_socket_open(NETLINK_GENERIC);
-	if (!nl->sock || mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID))
-		goto fail;
-	nl->portid = mnl_socket_get_portid(nl->sock);
-	if (mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one,
-				  sizeof(one)) ||
-	    mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one,
-				  sizeof(one)))
-		goto fail;
-	nlh = nl_req(nl, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, NLM_F_ACK);
-	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, KIPC_GENL_NAME);
-	if (nl_rpc(nl, nlh, family_cb, nl) || !nl->family || !nl->events)
-		goto fail;
-	return nl;
-fail:
-	if (nl->sock)
-		mnl_socket_close(nl->sock);
-	free(nl);
-	return NULL;
-}
-
-static void nl_close(struct nl *nl)
-{
-	if (!nl)
-		return;
-	mnl_socket_close(nl->sock);
-	free(nl);
+	return kipc_nl_req(nl, nl->family, cmd, flags ? flags : NLM_F_ACK);
 }
 
 /* --- messages ----------------------------------------------------------- */
@@ -348,24 +161,25 @@ static int list_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int get_dev(struct nl *nl, uint32_t kind, uint32_t index,
+static int get_dev(struct kipc_nl *nl, uint32_t kind, uint32_t index,
 		   struct msg *m)
 {
 	struct nlmsghdr *nlh = kreq(nl, KIPC_CMD_GET_DEV, 0);
 
 	mnl_attr_put_u32(nlh, KIPC_A_KIND, kind);
 	mnl_attr_put_u32(nlh, KIPC_A_INDEX, index);
-	return nl_rpc(nl, nlh, one_cb, m);
+	return kipc_nl_rpc(nl, nlh, one_cb, m);
 }
 
-static int dump(struct nl *nl, struct list *l)
+static int dump(struct kipc_nl *nl, struct list *l)
 {
 	l->n = 0;
-	return nl_rpc(nl, kreq(nl, KIPC_CMD_GET_DEV, NLM_F_DUMP), list_cb, l);
+	return kipc_nl_rpc(nl, kreq(nl, KIPC_CMD_GET_DEV, NLM_F_DUMP), list_cb,
+			   l);
 }
 
 /* SET_DEV with one u64 or u32 attribute (or a flag: len 0). */
-static int set_dev(struct nl *nl, uint32_t kind, uint32_t index, int attr,
+static int set_dev(struct kipc_nl *nl, uint32_t kind, uint32_t index, int attr,
 		   size_t len, uint64_t value, struct msg *reply)
 {
 	struct nlmsghdr *nlh = kreq(nl, KIPC_CMD_SET_DEV, 0);
@@ -374,7 +188,7 @@ static int set_dev(struct nl *nl, uint32_t kind, uint32_t index, int attr,
 	mnl_attr_put_u32(nlh, KIPC_A_KIND, kind);
 	mnl_attr_put_u32(nlh, KIPC_A_INDEX, index);
 	mnl_attr_put(nlh, attr, len, len == 4 ? (void *)&v32 : &value);
-	return nl_rpc(nl, nlh, reply ? one_cb : NULL, reply);
+	return kipc_nl_rpc(nl, nlh, reply ? one_cb : NULL, reply);
 }
 
 static unsigned long param(const char *name)
@@ -417,11 +231,12 @@ static int open_pipe(unsigned int index, int *rfd, int *wfd)
 
 TEST(info_matches_module_parameters)
 {
-	struct nl *nl = nl_open();
+	struct kipc_nl *nl = kipc_nl_open(false);
 	struct msg m;
 
 	ASSERT_NE(NULL, nl);
-	ASSERT_EQ(0, nl_rpc(nl, kreq(nl, KIPC_CMD_GET_INFO, 0), one_cb, &m));
+	ASSERT_EQ(0, kipc_nl_rpc(nl, kreq(nl, KIPC_CMD_GET_INFO, 0), one_cb,
+				 &m));
 	EXPECT_EQ(KIPC_CMD_GET_INFO, m.cmd);
 	EXPECT_EQ(0, m.bad);
 	EXPECT_EQ(0, m.dups);
@@ -437,13 +252,13 @@ TEST(info_matches_module_parameters)
 	EXPECT_EQ(param("pipe_max_size"), m.v[KIPC_A_PIPE_MAX_SIZE]);
 	EXPECT_EQ(param("mq_max_bytes"), m.v[KIPC_A_MQ_MAX_BYTES_LIMIT]);
 	EXPECT_EQ(param("shm_max_size"), m.v[KIPC_A_SHM_MAX_SIZE]);
-	nl_close(nl);
+	kipc_nl_close(nl);
 }
 
 TEST(dump_lists_every_device)
 {
 	struct list *l = malloc(sizeof(*l));
-	struct nl *nl = nl_open();
+	struct kipc_nl *nl = kipc_nl_open(false);
 	unsigned int kind, i;
 	int n = 0;
 
@@ -485,7 +300,7 @@ TEST(dump_lists_every_device)
 
 		mnl_attr_put_u32(nlh, KIPC_A_KIND, kind);
 		l->n = 0;
-		ASSERT_EQ(0, nl_rpc(nl, nlh, list_cb, l));
+		ASSERT_EQ(0, kipc_nl_rpc(nl, nlh, list_cb, l));
 		ASSERT_EQ(param(count_params[kind]), (unsigned long)l->n);
 		for (i = 0; i < (unsigned int)l->n; i++) {
 			EXPECT_EQ(kind, l->m[i].v[KIPC_A_KIND]);
@@ -493,12 +308,12 @@ TEST(dump_lists_every_device)
 		}
 	}
 	free(l);
-	nl_close(nl);
+	kipc_nl_close(nl);
 }
 
 TEST(get_by_kind_index_and_by_name)
 {
-	struct nl *nl = nl_open();
+	struct kipc_nl *nl = kipc_nl_open(false);
 	unsigned int kind, i;
 
 	ASSERT_NE(NULL, nl);
@@ -516,13 +331,13 @@ TEST(get_by_kind_index_and_by_name)
 
 			nlh = kreq(nl, KIPC_CMD_GET_DEV, 0);
 			mnl_attr_put_strz(nlh, KIPC_A_NAME, name);
-			ASSERT_EQ(0, nl_rpc(nl, nlh, one_cb, &b));
+			ASSERT_EQ(0, kipc_nl_rpc(nl, nlh, one_cb, &b));
 			EXPECT_EQ(kind, b.v[KIPC_A_KIND]);
 			EXPECT_EQ(i, b.v[KIPC_A_INDEX]);
 			EXPECT_EQ(a.v[KIPC_A_CAPACITY], b.v[KIPC_A_CAPACITY]);
 		}
 	}
-	nl_close(nl);
+	kipc_nl_close(nl);
 }
 
 /* --- counters ----------------------------------------------------------- */
@@ -530,7 +345,7 @@ TEST(get_by_kind_index_and_by_name)
 TEST(pipe_counters_move_exactly)
 {
 	static const size_t rec[] = { 100, 200, 300 };
-	struct nl *nl = nl_open();
+	struct kipc_nl *nl = kipc_nl_open(false);
 	struct msg a, b, c;
 	char buf[600];
 	int rfd, wfd, i;
@@ -567,12 +382,12 @@ TEST(pipe_counters_move_exactly)
 	close(wfd);
 	ASSERT_EQ(0, get_dev(nl, KIPC_KIND_PIPE, 0, &c));
 	EXPECT_EQ(a.v[KIPC_A_OPEN_FILES], c.v[KIPC_A_OPEN_FILES]);
-	nl_close(nl);
+	kipc_nl_close(nl);
 }
 
 TEST(mq_counters_move_exactly)
 {
-	struct nl *nl = nl_open();
+	struct kipc_nl *nl = kipc_nl_open(false);
 	struct msg a, b, c;
 	char buf[512];
 	int fd;
@@ -601,14 +416,14 @@ TEST(mq_counters_move_exactly)
 	EXPECT_EQ(a.st[KIPC_STAT_BYTES_OUT] + 30, c.st[KIPC_STAT_BYTES_OUT]);
 	EXPECT_EQ(a.st[KIPC_STAT_READS] + 2, c.st[KIPC_STAT_READS]);
 	close(fd);
-	nl_close(nl);
+	kipc_nl_close(nl);
 }
 
 /* --- SET_DEV ------------------------------------------------------------ */
 
 TEST(set_resizes_a_pipe)
 {
-	struct nl *nl = nl_open();
+	struct kipc_nl *nl = kipc_nl_open(false);
 	struct msg a, r, b;
 	uint32_t size;
 	int rfd, wfd;
@@ -636,12 +451,12 @@ TEST(set_resizes_a_pipe)
 	ASSERT_EQ(0, set_dev(nl, KIPC_KIND_PIPE, 0, KIPC_A_CAPACITY, 8,
 			     a.v[KIPC_A_CAPACITY], &r));
 	EXPECT_EQ(a.v[KIPC_A_CAPACITY], r.v[KIPC_A_CAPACITY]);
-	nl_close(nl);
+	kipc_nl_close(nl);
 }
 
 TEST(set_changes_mq_limits)
 {
-	struct nl *nl = nl_open();
+	struct kipc_nl *nl = kipc_nl_open(false);
 	struct kipc_mq_stat st;
 	struct nlmsghdr *nlh;
 	struct msg a, r;
@@ -655,7 +470,7 @@ TEST(set_changes_mq_limits)
 	mnl_attr_put_u64(nlh, KIPC_A_CAPACITY, 32768);
 	mnl_attr_put_u32(nlh, KIPC_A_MQ_MAX_MSG_SIZE, 4096);
 	mnl_attr_put_u32(nlh, KIPC_A_MQ_MAX_MSGS, 100);
-	ASSERT_EQ(0, nl_rpc(nl, nlh, one_cb, &r)) TH_LOG("%s", nl->msg);
+	ASSERT_EQ(0, kipc_nl_rpc(nl, nlh, one_cb, &r)) TH_LOG("%s", nl->msg);
 	EXPECT_EQ(32768U, r.v[KIPC_A_CAPACITY]);
 	EXPECT_EQ(4096U, r.v[KIPC_A_MQ_MAX_MSG_SIZE]);
 	EXPECT_EQ(100U, r.v[KIPC_A_MQ_MAX_MSGS]);
@@ -676,15 +491,15 @@ TEST(set_changes_mq_limits)
 	mnl_attr_put_u32(nlh, KIPC_A_MQ_MAX_MSG_SIZE,
 			 a.v[KIPC_A_MQ_MAX_MSG_SIZE]);
 	mnl_attr_put_u32(nlh, KIPC_A_MQ_MAX_MSGS, a.v[KIPC_A_MQ_MAX_MSGS]);
-	ASSERT_EQ(0, nl_rpc(nl, nlh, one_cb, &r)) TH_LOG("%s", nl->msg);
+	ASSERT_EQ(0, kipc_nl_rpc(nl, nlh, one_cb, &r)) TH_LOG("%s", nl->msg);
 	EXPECT_EQ(a.v[KIPC_A_CAPACITY], r.v[KIPC_A_CAPACITY]);
-	nl_close(nl);
+	kipc_nl_close(nl);
 }
 
 TEST(set_by_name_resets_counters)
 {
 	static const char *const names[] = { "pipe0", "mq0", "shm0" };
-	struct nl *nl = nl_open();
+	struct kipc_nl *nl = kipc_nl_open(false);
 	struct nlmsghdr *nlh;
 	struct msg r;
 	int rfd, wfd;
@@ -700,7 +515,7 @@ TEST(set_by_name_resets_counters)
 		nlh = kreq(nl, KIPC_CMD_SET_DEV, 0);
 		mnl_attr_put_strz(nlh, KIPC_A_NAME, names[i]);
 		mnl_attr_put(nlh, KIPC_A_RESET_STATS, 0, NULL);
-		ASSERT_EQ(0, nl_rpc(nl, nlh, one_cb, &r))
+		ASSERT_EQ(0, kipc_nl_rpc(nl, nlh, one_cb, &r))
 		TH_LOG("%s: %s", names[i], nl->msg);
 		EXPECT_STREQ(names[i], r.str[KIPC_A_NAME]);
 		EXPECT_EQ(i + 1, r.v[KIPC_A_KIND]);
@@ -709,7 +524,7 @@ TEST(set_by_name_resets_counters)
 	ASSERT_EQ(0, get_dev(nl, KIPC_KIND_PIPE, 0, &r));
 	EXPECT_EQ(0U, r.st[KIPC_STAT_BYTES_IN]);
 	EXPECT_EQ(0U, r.st[KIPC_STAT_READS]);
-	nl_close(nl);
+	kipc_nl_close(nl);
 }
 
 /* Child exit codes: 0 as expected, 10 + step that went wrong. */
@@ -738,12 +553,12 @@ TEST(set_needs_cap_net_admin)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		struct nl *nl;
+		struct kipc_nl *nl;
 		struct msg m;
 
 		if (setgid(65534) || setuid(65534))
 			_exit(10);
-		nl = nl_open();
+		nl = kipc_nl_open(false);
 		if (!nl)
 			_exit(11);
 		/* Reading needs nothing. */
@@ -765,7 +580,7 @@ TEST(set_needs_cap_net_admin)
 TEST(set_above_maximum_needs_cap_sys_resource)
 {
 	unsigned long max = param("pipe_max_size");
-	struct nl *nl = nl_open();
+	struct kipc_nl *nl = kipc_nl_open(false);
 	struct msg a;
 	pid_t pid;
 	int status;
@@ -776,12 +591,12 @@ TEST(set_above_maximum_needs_cap_sys_resource)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		struct nl *cnl;
+		struct kipc_nl *cnl;
 		struct msg r;
 
 		if (drop_caps(1ULL << CAP_SYS_RESOURCE))
 			_exit(10);
-		cnl = nl_open();
+		cnl = kipc_nl_open(false);
 		if (!cnl)
 			_exit(11);
 		if (set_dev(cnl, KIPC_KIND_PIPE, 1, KIPC_A_CAPACITY, 8,
@@ -801,7 +616,7 @@ TEST(set_above_maximum_needs_cap_sys_resource)
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	ASSERT_EQ(0, set_dev(nl, KIPC_KIND_PIPE, 1, KIPC_A_CAPACITY, 8,
 			     a.v[KIPC_A_CAPACITY], NULL));
-	nl_close(nl);
+	kipc_nl_close(nl);
 }
 
 /* --- malformed requests ------------------------------------------------- */
@@ -997,7 +812,7 @@ static void build_bad(struct nlmsghdr *nlh, enum req_shape shape)
 
 TEST(malformed_requests_get_errno_and_message)
 {
-	struct nl *nl = nl_open();
+	struct kipc_nl *nl = kipc_nl_open(false);
 	size_t i;
 
 	ASSERT_NE(NULL, nl);
@@ -1006,23 +821,23 @@ TEST(malformed_requests_get_errno_and_message)
 		struct nlmsghdr *nlh;
 		int ret;
 
-		nlh = nl_req(nl, nl->family, b->cmd,
-			     b->flags ? b->flags : NLM_F_ACK);
+		nlh = kipc_nl_req(nl, nl->family, b->cmd,
+				  b->flags ? b->flags : NLM_F_ACK);
 		build_bad(nlh, b->shape);
-		ret = nl_rpc(nl, nlh, NULL, NULL);
+		ret = kipc_nl_rpc(nl, nlh, NULL, NULL);
 		EXPECT_EQ(-b->err, ret) TH_LOG("%s: %s", b->what, nl->msg);
 		/* Every refusal says why. */
 		EXPECT_NE('\0', nl->msg[0]) TH_LOG("%s: no message", b->what);
 		if (b->miss >= 0)
-			EXPECT_EQ(b->miss, nl->miss) TH_LOG("%s", b->what);
+			EXPECT_EQ(b->miss, nl->miss_type) TH_LOG("%s", b->what);
 		TH_LOG("%s: %s", b->what, nl->msg);
 	}
-	nl_close(nl);
+	kipc_nl_close(nl);
 }
 
 TEST(reserved_header_field_is_refused)
 {
-	struct nl *nl = nl_open();
+	struct kipc_nl *nl = kipc_nl_open(false);
 	struct nlmsghdr *nlh;
 	struct genlmsghdr *g;
 
@@ -1030,9 +845,9 @@ TEST(reserved_header_field_is_refused)
 	nlh = kreq(nl, KIPC_CMD_GET_INFO, 0);
 	g = mnl_nlmsg_get_payload(nlh);
 	g->reserved = 1;
-	EXPECT_EQ(-EINVAL, nl_rpc(nl, nlh, NULL, NULL));
+	EXPECT_EQ(-EINVAL, kipc_nl_rpc(nl, nlh, NULL, NULL));
 	EXPECT_NE('\0', nl->msg[0]);
-	nl_close(nl);
+	kipc_nl_close(nl);
 }
 
 /*
@@ -1043,20 +858,20 @@ TEST(unknown_commands_are_not_supported)
 {
 	static const uint8_t cmds[] = { KIPC_CMD_UNSPEC, KIPC_CMD_EVENT,
 					KIPC_CMD_MAX + 1, 200 };
-	struct nl *nl = nl_open();
+	struct kipc_nl *nl = kipc_nl_open(false);
 	size_t i;
 
 	ASSERT_NE(NULL, nl);
 	for (i = 0; i < sizeof(cmds); i++) {
-		int ret = nl_rpc(nl, kreq(nl, cmds[i], 0), NULL, NULL);
+		int ret = kipc_nl_rpc(nl, kreq(nl, cmds[i], 0), NULL, NULL);
 
 		EXPECT_EQ(-EOPNOTSUPP, ret) TH_LOG("cmd %u", cmds[i]);
 	}
 	/* GET_INFO is a doit only. */
 	EXPECT_EQ(-EOPNOTSUPP,
-		  nl_rpc(nl, kreq(nl, KIPC_CMD_GET_INFO, NLM_F_DUMP), NULL,
-			 NULL));
-	nl_close(nl);
+		  kipc_nl_rpc(nl, kreq(nl, KIPC_CMD_GET_INFO, NLM_F_DUMP),
+			      NULL, NULL));
+	kipc_nl_close(nl);
 }
 
 /* --- events ------------------------------------------------------------- */
@@ -1085,36 +900,6 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* Everything queued on the listener; events are sent synchronously. */
-static int drain_events(struct nl *nl, struct events *e)
-{
-	for (;;) {
-		ssize_t n = recv(mnl_socket_get_fd(nl->sock), nl->buf,
-				 sizeof(nl->buf), MSG_DONTWAIT);
-
-		if (n < 0)
-			return errno == EAGAIN ? 0 : -errno;
-		if (mnl_cb_run(nl->buf, n, 0, 0, event_cb, e) < 0)
-			return -EBADMSG;
-	}
-}
-
-static struct nl *listener(void)
-{
-	struct nl *nl = nl_open();
-	int grp;
-
-	if (!nl)
-		return NULL;
-	grp = nl->events;
-	if (mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP, &grp,
-				  sizeof(grp))) {
-		nl_close(nl);
-		return NULL;
-	}
-	return nl;
-}
-
 /* Writes 4 KiB chunks until the pipe is full; returns bytes written. */
 static ssize_t fill_pipe(int wfd)
 {
@@ -1139,8 +924,8 @@ static ssize_t drain_pipe(int rfd)
 TEST(events_follow_a_scripted_workload)
 {
 	struct events *e = calloc(1, sizeof(*e));
-	struct nl *nl = nl_open();
-	struct nl *mon = NULL;
+	struct kipc_nl *nl = kipc_nl_open(false);
+	struct kipc_nl *mon = NULL;
 	static const uint32_t want[] = { KIPC_EVENT_FULL, KIPC_EVENT_EMPTY,
 					 KIPC_EVENT_FLUSHED,
 					 KIPC_EVENT_RESIZED };
@@ -1155,7 +940,7 @@ TEST(events_follow_a_scripted_workload)
 	ASSERT_EQ(0, set_dev(nl, KIPC_KIND_PIPE, 0, KIPC_A_FLUSH, 0, 0, NULL));
 	ASSERT_EQ(0, get_dev(nl, KIPC_KIND_PIPE, 0, &a));
 	ASSERT_EQ(0, open_pipe(0, &rfd, &wfd));
-	mon = listener();
+	mon = kipc_nl_open(true);
 	ASSERT_NE(NULL, mon);
 
 	full = fill_pipe(wfd);
@@ -1167,7 +952,7 @@ TEST(events_follow_a_scripted_workload)
 	ASSERT_EQ(0, set_dev(nl, KIPC_KIND_PIPE, 0, KIPC_A_FLUSH, 0, 0, NULL));
 	ASSERT_EQ(0, set_dev(nl, KIPC_KIND_PIPE, 0, KIPC_A_CAPACITY, 8,
 			     2 * a.v[KIPC_A_CAPACITY], NULL));
-	ASSERT_EQ(0, drain_events(mon, e));
+	ASSERT_EQ(0, kipc_nl_drain(mon, event_cb, e));
 
 	for (i = 0; i < e->n; i++)
 		TH_LOG("event %d: %s %u fill %" PRIu64, i, e->name[i],
@@ -1187,8 +972,8 @@ TEST(events_follow_a_scripted_workload)
 	close(wfd);
 	ASSERT_EQ(0, set_dev(nl, KIPC_KIND_PIPE, 0, KIPC_A_CAPACITY, 8,
 			     a.v[KIPC_A_CAPACITY], NULL));
-	nl_close(nl);
-	nl_close(mon);
+	kipc_nl_close(nl);
+	kipc_nl_close(mon);
 	free(e);
 }
 
@@ -1199,8 +984,8 @@ TEST(events_follow_a_scripted_workload)
 TEST(rate_limited_events_are_counted)
 {
 	struct events *e = calloc(1, sizeof(*e));
-	struct nl *mon = listener();
-	struct nl *nl = nl_open();
+	struct kipc_nl *mon = kipc_nl_open(true);
+	struct kipc_nl *nl = kipc_nl_open(false);
 	struct msg a, b;
 	int rfd, wfd, i, got = 0;
 
@@ -1213,7 +998,7 @@ TEST(rate_limited_events_are_counted)
 		ASSERT_LT(0, fill_pipe(wfd));
 		ASSERT_LT(0, drain_pipe(rfd));
 	}
-	ASSERT_EQ(0, drain_events(mon, e));
+	ASSERT_EQ(0, kipc_nl_drain(mon, event_cb, e));
 	ASSERT_EQ(0, get_dev(nl, KIPC_KIND_PIPE, 1, &b));
 	for (i = 0; i < e->n; i++)
 		if (!strcmp(e->name[i], "pipe1"))
@@ -1225,14 +1010,14 @@ TEST(rate_limited_events_are_counted)
 			      a.st[KIPC_STAT_EVENTS_DROPPED]);
 	close(rfd);
 	close(wfd);
-	nl_close(nl);
-	nl_close(mon);
+	kipc_nl_close(nl);
+	kipc_nl_close(mon);
 	free(e);
 }
 
 TEST(no_events_without_listeners)
 {
-	struct nl *nl = nl_open();
+	struct kipc_nl *nl = kipc_nl_open(false);
 	struct msg a, b;
 	int rfd, wfd;
 
@@ -1247,7 +1032,7 @@ TEST(no_events_without_listeners)
 		  b.st[KIPC_STAT_EVENTS_DROPPED]);
 	close(rfd);
 	close(wfd);
-	nl_close(nl);
+	kipc_nl_close(nl);
 }
 
 /* --- dumps against traffic --------------------------------------------- */
@@ -1291,7 +1076,7 @@ static void traffic(int stop_fd, int ready_fd)
 TEST(dumps_stay_consistent_under_traffic)
 {
 	struct list *l = malloc(sizeof(*l));
-	struct nl *nl = nl_open();
+	struct kipc_nl *nl = kipc_nl_open(false);
 	uint64_t last_in = 0, last_msgs_in = 0;
 	int stop[2], ready[2], status, d, i;
 	unsigned long total = 0;
@@ -1347,7 +1132,7 @@ TEST(dumps_stay_consistent_under_traffic)
 	/* The traffic moved data while we looked. */
 	EXPECT_LT(0U, last_in);
 	free(l);
-	nl_close(nl);
+	kipc_nl_close(nl);
 }
 
 TEST_HARNESS_MAIN

@@ -39,6 +39,7 @@
  */
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
+#include "kipc_nl.h"
 
 #define DEV	KIPC_DEV_DIR "/pipe0"
 #define SZ	KIPC_PIPE_DEF_SIZE
@@ -1597,149 +1598,12 @@ TEST_F(pipe, unknown_ioctls_enotty)
 
 /* --- netlink: the pipe's attributes, counters, SET_DEV and events ------- */
 
-struct knl {
-	struct mnl_socket *sock;
-	unsigned int portid, seq;
-	uint16_t family;
-	uint32_t group;
-	char msg[256];		/* extack text of the last error */
-	char buf[32768];
-};
-
 /* Signed, to compare with plain constants. */
 struct pinfo {
 	int64_t cap, fill, hw;
 	int32_t rd_waiting, wr_waiting;
 	int64_t st[KIPC_STAT_MAX + 1];
 };
-
-struct kctx {
-	struct knl *k;
-	mnl_cb_t cb;
-	void *out;
-};
-
-static int kctx_data(const struct nlmsghdr *nlh, void *data)
-{
-	struct kctx *c = data;
-
-	return c->cb ? c->cb(nlh, c->out) : MNL_CB_OK;
-}
-
-static int kctx_err(const struct nlmsghdr *nlh, void *data)
-{
-	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-	struct kctx *c = data;
-	const struct nlattr *a;
-	size_t off = sizeof(*e);
-
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
-	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
-		mnl_attr_for_each(a, nlh, off)
-			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG)
-				snprintf(c->k->msg, sizeof(c->k->msg), "%s",
-					 mnl_attr_get_str(a));
-	}
-	if (!e->error)
-		return MNL_CB_STOP;
-	errno = -e->error;
-	return MNL_CB_ERROR;
-}
-
-static struct nlmsghdr *knl_req(struct knl *k, uint16_t type, uint8_t cmd)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(k->buf);
-	struct genlmsghdr *g;
-
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = ++k->seq;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->cmd = cmd;
-	g->version = KIPC_GENL_VERSION;
-	return nlh;
-}
-
-/* 0, or -errno with k->msg the extack message. */
-static int knl_rpc(struct knl *k, struct nlmsghdr *req, mnl_cb_t cb,
-		   void *out)
-{
-	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = kctx_err };
-	struct kctx c = { .k = k, .cb = cb, .out = out };
-	int ret;
-
-	k->msg[0] = '\0';
-	if (mnl_socket_sendto(k->sock, req, req->nlmsg_len) < 0)
-		return -errno;
-	do {
-		ssize_t n = mnl_socket_recvfrom(k->sock, k->buf,
-						sizeof(k->buf));
-
-		if (n < 0)
-			return -errno;
-		ret = mnl_cb_run2(k->buf, n, req->nlmsg_seq, k->portid,
-				  kctx_data, &c, ctl, NLMSG_MIN_TYPE);
-	} while (ret > MNL_CB_STOP);
-	return ret < 0 ? -errno : 0;
-}
-
-static int family_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct nlattr *a, *g, *x;
-	struct knl *k = data;
-
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
-		if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_ID)
-			k->family = mnl_attr_get_u16(a);
-		if (mnl_attr_get_type(a) != CTRL_ATTR_MCAST_GROUPS)
-			continue;
-		mnl_attr_for_each_nested(g, a) {
-			const char *name = NULL;
-			uint32_t id = 0;
-
-			mnl_attr_for_each_nested(x, g) {
-				if (mnl_attr_get_type(x) ==
-				    CTRL_ATTR_MCAST_GRP_NAME)
-					name = mnl_attr_get_str(x);
-				if (mnl_attr_get_type(x) ==
-				    CTRL_ATTR_MCAST_GRP_ID)
-					id = mnl_attr_get_u32(x);
-			}
-			if (name && !strcmp(name, KIPC_GENL_MCGRP_EVENTS))
-				k->group = id;
-		}
-	}
-	return MNL_CB_OK;
-}
-
-/* A client; with listen, also a member of the "events" group. */
-static struct knl *knl_open(bool listen)
-{
-	struct knl *k = calloc(1, sizeof(*k));
-	struct nlmsghdr *nlh;
-	int one = 1;
-
-	if (!k)
-		return NULL;
-	k->sock = mnl_socket_open(NETLINK_GENERIC);
-	if (!k->sock || mnl_socket_bind(k->sock, 0, MNL_SOCKET_AUTOPID))
-		return NULL;
-	k->portid = mnl_socket_get_portid(k->sock);
-	if (mnl_socket_setsockopt(k->sock, NETLINK_EXT_ACK, &one,
-				  sizeof(one)) ||
-	    mnl_socket_setsockopt(k->sock, NETLINK_CAP_ACK, &one,
-				  sizeof(one)))
-		return NULL;
-	nlh = knl_req(k, GENL_ID_CTRL, CTRL_CMD_GETFAMILY);
-	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, KIPC_GENL_NAME);
-	if (knl_rpc(k, nlh, family_cb, k) || !k->family || !k->group)
-		return NULL;
-	if (listen && mnl_socket_setsockopt(k->sock, NETLINK_ADD_MEMBERSHIP,
-					    &k->group, sizeof(k->group)))
-		return NULL;
-	return k;
-}
 
 static int stats_cb(const struct nlattr *a, void *data)
 {
@@ -1788,13 +1652,14 @@ static int pinfo_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int get_pipe0(struct knl *k, struct pinfo *pi)
+static int get_pipe0(struct kipc_nl *k, struct pinfo *pi)
 {
-	struct nlmsghdr *nlh = knl_req(k, k->family, KIPC_CMD_GET_DEV);
+	struct nlmsghdr *nlh = kipc_nl_req(k, k->family, KIPC_CMD_GET_DEV,
+					   NLM_F_ACK);
 
 	mnl_attr_put_u32(nlh, KIPC_A_KIND, KIPC_KIND_PIPE);
 	mnl_attr_put_u32(nlh, KIPC_A_INDEX, 0);
-	return knl_rpc(k, nlh, pinfo_cb, pi);
+	return kipc_nl_rpc(k, nlh, pinfo_cb, pi);
 }
 
 /* SET_DEV on pipe0; a flag is given with value FLAG. */
@@ -1804,9 +1669,10 @@ struct kv {
 	uint64_t v;
 };
 
-static int set_pipe0(struct knl *k, const struct kv *kv, int n)
+static int set_pipe0(struct kipc_nl *k, const struct kv *kv, int n)
 {
-	struct nlmsghdr *nlh = knl_req(k, k->family, KIPC_CMD_SET_DEV);
+	struct nlmsghdr *nlh = kipc_nl_req(k, k->family, KIPC_CMD_SET_DEV,
+					   NLM_F_ACK);
 	int i;
 
 	mnl_attr_put_u32(nlh, KIPC_A_KIND, KIPC_KIND_PIPE);
@@ -1817,7 +1683,7 @@ static int set_pipe0(struct knl *k, const struct kv *kv, int n)
 		else
 			mnl_attr_put_u64(nlh, kv[i].attr, kv[i].v);
 	}
-	return knl_rpc(k, nlh, NULL, NULL);
+	return kipc_nl_rpc(k, nlh, NULL, NULL);
 }
 
 #define SET(k, ...) ({							\
@@ -1868,18 +1734,10 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 /* The events queued so far: they are sent during the system call. */
-static int take_events(struct knl *k, struct events *e)
+static int take_events(struct kipc_nl *k, struct events *e)
 {
 	e->n = 0;
-	for (;;) {
-		ssize_t n = recv(mnl_socket_get_fd(k->sock), k->buf,
-				 sizeof(k->buf), MSG_DONTWAIT);
-
-		if (n < 0)
-			return errno == EAGAIN ? 0 : -errno;
-		if (mnl_cb_run(k->buf, n, 0, 0, event_cb, e) < 0)
-			return -EBADMSG;
-	}
+	return kipc_nl_drain(k, event_cb, e);
 }
 
 /* Asserts the events, in order, as (event, fill) pairs. */
@@ -1909,7 +1767,7 @@ static int take_events(struct knl *k, struct events *e)
 TEST_F(pipe, nl_counters_and_waiters)
 {
 	unsigned char *buf = malloc(SZ);
-	struct knl *k = knl_open(false);
+	struct kipc_nl *k = kipc_nl_open(false);
 	struct pinfo pi;
 	int rp[2];
 	struct res r;
@@ -2013,7 +1871,7 @@ TEST_F(pipe, nl_counters_and_waiters)
 
 TEST_F(pipe, nl_flush_drops_data_and_wakes_writers)
 {
-	struct knl *k = knl_open(false), *ev = knl_open(true);
+	struct kipc_nl *k = kipc_nl_open(false), *ev = kipc_nl_open(true);
 	int rp[2];
 	struct res r;
 	pid_t pid;
@@ -2048,7 +1906,7 @@ TEST_F(pipe, nl_flush_drops_data_and_wakes_writers)
 TEST_F(pipe, nl_full_and_empty_events_on_transitions)
 {
 	unsigned char *buf = malloc(SZ);
-	struct knl *k = knl_open(false), *ev = knl_open(true);
+	struct kipc_nl *k = kipc_nl_open(false), *ev = kipc_nl_open(true);
 	char c;
 
 	ASSERT_NE(NULL, k);
@@ -2077,7 +1935,7 @@ TEST_F(pipe, nl_full_and_empty_events_on_transitions)
 TEST_F(pipe, nl_high_water_events)
 {
 	unsigned char *buf = malloc(SZ);
-	struct knl *k = knl_open(false), *ev = knl_open(true);
+	struct kipc_nl *k = kipc_nl_open(false), *ev = kipc_nl_open(true);
 	struct pinfo pi;
 
 	ASSERT_NE(NULL, k);
@@ -2112,7 +1970,7 @@ TEST_F(pipe, nl_high_water_events)
 
 TEST_F(pipe, nl_set_capacity_rules)
 {
-	struct knl *k = knl_open(false), *ev = knl_open(true);
+	struct kipc_nl *k = kipc_nl_open(false), *ev = kipc_nl_open(true);
 	struct pinfo pi;
 	int st;
 	pid_t pid;
@@ -2150,11 +2008,11 @@ TEST_F(pipe, nl_set_capacity_rules)
 	pid = fork_child();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		struct knl *k2;
+		struct kipc_nl *k2;
 
 		if (drop_sys_resource())
 			_exit(10);
-		k2 = knl_open(false);
+		k2 = kipc_nl_open(false);
 		if (!k2)
 			_exit(11);
 		if (SET(k2, { KIPC_A_CAPACITY, ABOVE }) != -EPERM)

@@ -29,6 +29,7 @@
  */
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
+#include "kipc_nl.h"
 
 #define SHM0 KIPC_DEV_DIR "/shm0"
 #define SHM1 KIPC_DEV_DIR "/shm1"
@@ -643,16 +644,6 @@ TEST_F(shm, no_read_write_seek)
 
 /* --- netlink: GET_DEV, SET_DEV and events of shm0 ------------------------ */
 
-struct nl {
-	struct mnl_socket *sock;
-	unsigned int portid;
-	unsigned int seq;
-	uint16_t family;
-	uint32_t events;
-	char msg[256];		/* extack message of the last error */
-	char buf[32768];
-};
-
 /* What one device message held. */
 struct dev_msg {
 	bool has[KIPC_A_MAX + 1];
@@ -660,34 +651,6 @@ struct dev_msg {
 	bool has_st[KIPC_STAT_MAX + 1];
 	uint64_t st[KIPC_STAT_MAX + 1];
 };
-
-/* What every callback of one request gets. */
-struct rpc {
-	struct nl *nl;
-	struct dev_msg *m;	/* the reply, or NULL */
-};
-
-static int nl_err_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-	struct nl *nl = ((struct rpc *)data)->nl;
-	const struct nlattr *a;
-	size_t off = sizeof(*e);
-
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
-	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
-		mnl_attr_for_each(a, nlh, off) {
-			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG)
-				snprintf(nl->msg, sizeof(nl->msg), "%s",
-					 mnl_attr_get_str(a));
-		}
-	}
-	if (!e->error)
-		return MNL_CB_STOP;
-	errno = -e->error;
-	return MNL_CB_ERROR;
-}
 
 static int stat_cb(const struct nlattr *a, void *data)
 {
@@ -718,9 +681,10 @@ static int attr_cb(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
+/* @data: the struct dev_msg to fill, or NULL to ignore the reply. */
 static int dev_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct dev_msg *m = ((struct rpc *)data)->m;
+	struct dev_msg *m = data;
 
 	if (m) {
 		memset(m, 0, sizeof(*m));
@@ -729,135 +693,23 @@ static int dev_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int family_cb(const struct nlmsghdr *nlh, void *data)
+static struct nlmsghdr *shm0_req(struct kipc_nl *nl, uint8_t cmd)
 {
-	struct nl *nl = ((struct rpc *)data)->nl;
-	const struct nlattr *a, *g, *x;
-
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
-		if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_ID)
-			nl->family = mnl_attr_get_u16(a);
-		if (mnl_attr_get_type(a) != CTRL_ATTR_MCAST_GROUPS)
-			continue;
-		mnl_attr_for_each_nested(g, a) {
-			const char *name = "";
-			uint32_t id = 0;
-
-			mnl_attr_for_each_nested(x, g) {
-				if (mnl_attr_get_type(x) ==
-				    CTRL_ATTR_MCAST_GRP_NAME)
-					name = mnl_attr_get_str(x);
-				if (mnl_attr_get_type(x) ==
-				    CTRL_ATTR_MCAST_GRP_ID)
-					id = mnl_attr_get_u32(x);
-			}
-			if (!strcmp(name, KIPC_GENL_MCGRP_EVENTS))
-				nl->events = id;
-		}
-	}
-	return MNL_CB_OK;
-}
-
-static struct nlmsghdr *nl_req(struct nl *nl, uint16_t type, uint8_t cmd)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->buf);
-	struct genlmsghdr *g;
-
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = ++nl->seq;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->cmd = cmd;
-	g->version = KIPC_GENL_VERSION;
-	return nlh;
-}
-
-/* 0, or -errno with nl->msg holding the extack message. */
-static int nl_rpc(struct nl *nl, struct nlmsghdr *req, struct dev_msg *reply)
-{
-	mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = nl_err_cb };
-	struct rpc r = { .nl = nl, .m = reply };
-	int ret;
-
-	nl->msg[0] = '\0';
-	if (mnl_socket_sendto(nl->sock, req, req->nlmsg_len) < 0)
-		return -errno;
-	do {
-		ssize_t n = mnl_socket_recvfrom(nl->sock, nl->buf,
-						sizeof(nl->buf));
-
-		if (n < 0)
-			return -errno;
-		ret = mnl_cb_run2(nl->buf, n, req->nlmsg_seq, nl->portid,
-				  dev_cb, &r, ctl, NLMSG_MIN_TYPE);
-	} while (ret > MNL_CB_STOP);
-	return ret < 0 ? -errno : 0;
-}
-
-static struct nl *nl_open(bool events)
-{
-	mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = nl_err_cb };
-	struct nl *nl = calloc(1, sizeof(*nl));
-	struct rpc r = { .nl = nl };
-	struct nlmsghdr *nlh;
-	int one = 1, ret;
-	ssize_t n;
-
-	if (!nl)
-		return NULL;
-	nl->sock = mnl_socket_open(NETLINK_GENERIC);
-	if (!nl->sock || mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) ||
-	    mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one,
-				  sizeof(one)))
-		goto fail;
-	nl->portid = mnl_socket_get_portid(nl->sock);
-	nlh = nl_req(nl, GENL_ID_CTRL, CTRL_CMD_GETFAMILY);
-	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, KIPC_GENL_NAME);
-	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
-		goto fail;
-	do {
-		n = mnl_socket_recvfrom(nl->sock, nl->buf, sizeof(nl->buf));
-		if (n < 0)
-			goto fail;
-		ret = mnl_cb_run2(nl->buf, n, nl->seq, nl->portid, family_cb,
-				  &r, ctl, NLMSG_MIN_TYPE);
-	} while (ret > MNL_CB_STOP);
-	if (ret < 0 || !nl->family || !nl->events)
-		goto fail;
-	if (events && mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP,
-					    &nl->events, sizeof(nl->events)))
-		goto fail;
-	return nl;
-fail:
-	if (nl->sock)
-		mnl_socket_close(nl->sock);
-	free(nl);
-	return NULL;
-}
-
-static void nl_close(struct nl *nl)
-{
-	mnl_socket_close(nl->sock);
-	free(nl);
-}
-
-static struct nlmsghdr *shm0_req(struct nl *nl, uint8_t cmd)
-{
-	struct nlmsghdr *nlh = nl_req(nl, nl->family, cmd);
+	struct nlmsghdr *nlh = kipc_nl_req(nl, nl->family, cmd, NLM_F_ACK);
 
 	mnl_attr_put_u32(nlh, KIPC_A_KIND, KIPC_KIND_SHM);
 	mnl_attr_put_u32(nlh, KIPC_A_INDEX, 0);
 	return nlh;
 }
 
-static int get_shm0(struct nl *nl, struct dev_msg *m)
+static int get_shm0(struct kipc_nl *nl, struct dev_msg *m)
 {
-	return nl_rpc(nl, shm0_req(nl, KIPC_CMD_GET_DEV), m);
+	return kipc_nl_rpc(nl, shm0_req(nl, KIPC_CMD_GET_DEV), dev_cb, m);
 }
 
 /* SET_DEV of shm0: capacity (0: none), flush, reset_stats. */
-static int set_shm0(struct nl *nl, uint64_t capacity, bool flush, bool reset,
-		    struct dev_msg *reply)
+static int set_shm0(struct kipc_nl *nl, uint64_t capacity, bool flush,
+		    bool reset, struct dev_msg *reply)
 {
 	struct nlmsghdr *nlh = shm0_req(nl, KIPC_CMD_SET_DEV);
 
@@ -867,19 +719,18 @@ static int set_shm0(struct nl *nl, uint64_t capacity, bool flush, bool reset,
 		mnl_attr_put(nlh, KIPC_A_FLUSH, 0, NULL);
 	if (reset)
 		mnl_attr_put(nlh, KIPC_A_RESET_STATS, 0, NULL);
-	return nl_rpc(nl, nlh, reply);
+	return kipc_nl_rpc(nl, nlh, dev_cb, reply);
 }
 
 /* The next kipc event for shm0 (others skipped): event and fill, or -1. */
-static int next_event(struct nl *ev, uint64_t *fill)
+static int next_event(struct kipc_nl *ev, uint64_t *fill)
 {
 	for (;;) {
 		struct dev_msg m = {};
-		struct rpc r = { .nl = ev, .m = &m };
 		ssize_t n = mnl_socket_recvfrom(ev->sock, ev->buf,
-						sizeof(ev->buf));
+						ev->buf_size);
 
-		if (n < 0 || mnl_cb_run(ev->buf, n, 0, 0, dev_cb, &r) < 0)
+		if (n < 0 || mnl_cb_run(ev->buf, n, 0, 0, dev_cb, &m) < 0)
 			return -1;
 		if (m.v[KIPC_A_KIND] != KIPC_KIND_SHM || m.v[KIPC_A_INDEX])
 			continue;
@@ -891,7 +742,7 @@ static int next_event(struct nl *ev, uint64_t *fill)
 FIXTURE(nl) {
 	int fd;
 	size_t pg;
-	struct nl *nl;
+	struct kipc_nl *nl;
 	struct dev_msg m;
 };
 
@@ -901,7 +752,7 @@ FIXTURE_SETUP(nl)
 	self->fd = open(SHM0, O_RDWR);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, set_size(self->fd, DEF_SIZE));
-	self->nl = nl_open(false);
+	self->nl = kipc_nl_open(false);
 	ASSERT_NE(NULL, self->nl) TH_LOG("no kipc netlink family");
 	ASSERT_EQ(0, set_shm0(self->nl, 0, false, true, NULL));
 }
@@ -909,7 +760,7 @@ FIXTURE_SETUP(nl)
 FIXTURE_TEARDOWN(nl)
 {
 	if (self->nl)
-		nl_close(self->nl);
+		kipc_nl_close(self->nl);
 	set_size(self->fd, DEF_SIZE);
 	close(self->fd);
 }
@@ -1044,7 +895,7 @@ TEST_F(nl, set_refusals)
 
 	nlh = shm0_req(self->nl, KIPC_CMD_SET_DEV);
 	mnl_attr_put_u64(nlh, KIPC_A_HIGH_WATER, 1);
-	EXPECT_EQ(-EINVAL, nl_rpc(self->nl, nlh, NULL));
+	EXPECT_EQ(-EINVAL, kipc_nl_rpc(self->nl, nlh, NULL, NULL));
 	EXPECT_STREQ("not settable on shm devices", self->nl->msg);
 
 	pid = fork();
@@ -1069,7 +920,7 @@ TEST_F(nl, set_refusals)
 /* RESIZED carries the new size, FLUSHED 0 (no mapping can exist). */
 TEST_F(nl, events)
 {
-	struct nl *ev = nl_open(true);
+	struct kipc_nl *ev = kipc_nl_open(true);
 	uint64_t fill = 1;
 
 	ASSERT_NE(NULL, ev);
@@ -1079,7 +930,7 @@ TEST_F(nl, events)
 	ASSERT_EQ(0, set_shm0(self->nl, 0, true, false, NULL));
 	EXPECT_EQ(KIPC_EVENT_FLUSHED, next_event(ev, &fill));
 	EXPECT_EQ(0UL, fill);
-	nl_close(ev);
+	kipc_nl_close(ev);
 }
 
 TEST_HARNESS_MAIN
