@@ -1,112 +1,18 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # kipc-bench as a smoke test: a quick run of a standard and a kipc
-# mechanism, its exit status, JSON that parses (a strict recognizer below,
-# independent of kipc-bench), CSV rows, payload verification on and used,
-# usage errors, and nothing left behind (IPC objects, temp files, limits,
-# processes).  Never asserts on timings.  busybox sh, TAP output.
-T=$(mktemp -d /tmp/bench-test.XXXXXX)
-n=0
-failed=0
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-
-not_ok() {
-	n=$((n + 1))
-	echo "not ok $n - $1"
-	failed=$((failed + 1))
-}
-
-# checks DESCRIPTION EXPRESSION: ok when the shell expression is true.
-checks() {
-	if eval "$2"; then ok "$1"; else not_ok "$1"; fi
-}
-
-# run NAME COMMAND...: output in $T/NAME.out and .err, status in $T/NAME.rc.
-run() {
-	name=$1
-	shift
-	"$@" > "$T/$name.out" 2> "$T/$name.err"
-	echo $? > "$T/$name.rc"
-}
-
-rc_is() { [ "$(cat "$T/$1.rc")" = "$2" ]; }
-
-# A strict JSON (RFC 8259) recognizer: exit 0 when the file is exactly
-# one JSON value.
-json_ok() {
-	awk '
-	function fail(m) { printf "json: %s at offset %d\n", m, pos > "/dev/stderr"; bad = 1; exit 1 }
-	function ch() { return substr(s, pos, 1) }
-	function ws() { while (pos <= n && index(" \t\r\n", ch())) pos++ }
-	function value(   c) {
-		ws(); c = ch()
-		if (c == "{") obj()
-		else if (c == "[") arr()
-		else if (c == "\"") str()
-		else if (c ~ /[-0-9]/) num()
-		else if (substr(s, pos, 4) == "true" || substr(s, pos, 4) == "null") pos += 4
-		else if (substr(s, pos, 5) == "false") pos += 5
-		else fail("unexpected \"" c "\"")
-	}
-	function obj(   c) {
-		pos++; ws()
-		if (ch() == "}") { pos++; return }
-		for (;;) {
-			ws(); if (ch() != "\"") fail("expected a key")
-			str(); ws()
-			if (ch() != ":") fail("expected :")
-			pos++; value(); ws(); c = ch(); pos++
-			if (c == "}") return
-			if (c != ",") fail("expected , or }")
-		}
-	}
-	function arr(   c) {
-		pos++; ws()
-		if (ch() == "]") { pos++; return }
-		for (;;) {
-			value(); ws(); c = ch(); pos++
-			if (c == "]") return
-			if (c != ",") fail("expected , or ]")
-		}
-	}
-	function str(   c) {
-		pos++
-		for (;;) {
-			if (pos > n) fail("unterminated string")
-			c = ch()
-			if (c == "\"") { pos++; return }
-			if (c == "\\") {
-				c = substr(s, pos + 1, 1)
-				if (c == "u") {
-					if (substr(s, pos + 2, 4) !~ /^[0-9a-fA-F][0-9a-fA-F][0-9a-fA-F][0-9a-fA-F]$/)
-						fail("bad \\u escape")
-					pos += 6
-				} else if (index("\"\\/bfnrt", c)) pos += 2
-				else fail("bad escape")
-			} else if (c < " ") fail("control character in string")
-			else pos++
-		}
-	}
-	function num() {
-		if (match(substr(s, pos, 40), /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/))
-			pos += RLENGTH
-		else fail("bad number")
-	}
-	{ s = s $0 "\n" }
-	END {
-		if (bad) exit 1
-		n = length(s); pos = 1
-		value(); ws()
-		if (pos <= n) fail("trailing text")
-	}' "$1"
-}
+# mechanism, its exit status, JSON that parses (json_ok of lib/tap.sh, a
+# strict recognizer independent of kipc-bench), CSV rows, payload
+# verification on and used, usage errors, and nothing left behind (IPC
+# objects, temp files, limits, processes).  Never asserts on timings.
+# busybox sh, TAP output.
+# shellcheck source-path=SCRIPTDIR source=lib/tap.sh
+. "$(dirname "$0")/lib/tap.sh"
+tap_tmpdir bench-test
 
 # One result object per line in kipc-bench's JSON: the lines of mechanism
-# $1 and workload $2.
+# $1 and workload $2.  Called in checks expressions.
+# shellcheck disable=SC2317
 results() {
 	grep "\"mechanism\": \"$1\", \"workload\": \"$2\"" "$T/b.json"
 }
@@ -125,7 +31,7 @@ ipc_before=$(ipc_count)
 limits_before=$(limits)
 mechs=pipe,kipc-mq
 
-echo "1..16"
+plan 16
 
 run list kipc-bench --list
 checks "--list exits 0" "rc_is list 0"
@@ -184,5 +90,4 @@ checks "no temporary directory, POSIX mq or process left behind" \
 	 ! ls /dev/shm/ 2>/dev/null | grep -q kipc-bench && \
 	 ! pidof kipc-bench >/dev/null"
 
-rm -rf "$T"
-[ $failed -eq 0 ]
+tap_done

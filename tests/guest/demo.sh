@@ -4,24 +4,26 @@
 # section on its own with --no-color; one TAP line each, judged by the
 # exit status, and a last line checking that no IPC object was left over.
 # A section's output goes before its line as "# " comments.
+# shellcheck source-path=SCRIPTDIR source=lib/tap.sh
+. "$(dirname "$0")/lib/tap.sh"
 demo=$(command -v kipc-demo 2>/dev/null) || demo=/usr/bin/kipc-demo
-tmp=${TMPDIR:-/tmp}/demo-sh.$$
-trap 'rm -f "$tmp"' EXIT
+tap_tmpdir demo-sh
+tmp=$T/out
 
 if ! "$demo" --list > "$tmp" 2>&1; then
-	echo "1..1"
+	plan 1
 	sed 's/^/# /' "$tmp"
-	echo "not ok 1 - list # kipc-demo --list failed"
-	exit 1
+	not_ok "list # kipc-demo --list failed"
+	tap_done
 fi
 sections=$(awk '{ print $2 }' "$tmp")
 count=$(echo "$sections" | wc -w)
-echo "1..$((count + 2))"
+plan $((count + 2))
 sed 's/^/# /' "$tmp"
 if [ "$count" -ge 7 ]; then
-	echo "ok 1 - list"
+	ok "list"
 else
-	echo "not ok 1 - list # $count sections, 7 expected"
+	not_ok "list # $count sections, 7 expected"
 fi
 
 # SysV objects present before the tour: other tests' are not ours.
@@ -34,10 +36,7 @@ sysv_count() {
 }
 sysv_before=$(sysv_count)
 
-n=1
-fails=0
 for s in $sections; do
-	n=$((n + 1))
 	"$demo" --no-color "$s" > "$tmp" 2>&1
 	rc=$?
 	sed 's/^/# /' "$tmp"
@@ -45,18 +44,16 @@ for s in $sections; do
 	skipped=$(grep -c '^   SKIP' "$tmp")
 	if [ $rc -eq 0 ]; then
 		if [ "$skipped" -gt 0 ]; then
-			echo "ok $n - $s ($skipped part(s) skipped, see above)"
+			ok "$s ($skipped part(s) skipped, see above)"
 		else
-			echo "ok $n - $s"
+			ok "$s"
 		fi
 	else
-		echo "not ok $n - $s # exit status $rc"
-		fails=$((fails + 1))
+		not_ok "$s # exit status $rc"
 	fi
 done
 
 # Every SysV object, POSIX queue and shm object the tour made is gone.
-n=$((n + 1))
 left=""
 sysv_after=$(sysv_count)
 [ "$sysv_after" -gt "$sysv_before" ] &&
@@ -67,9 +64,8 @@ for d in /dev/mqueue /dev/shm /tmp; do
 	done
 done
 if [ -z "$left" ]; then
-	echo "ok $n - no IPC object left over"
+	ok "no IPC object left over"
 else
-	echo "not ok $n - no IPC object left over # left:$left"
-	fails=$((fails + 1))
+	not_ok "no IPC object left over # left:$left"
 fi
-[ $fails -eq 0 ]
+tap_done

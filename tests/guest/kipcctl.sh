@@ -1,121 +1,17 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # kipcctl as a person uses it: list, show, set, flush, reset, monitor,
-# info, -j output (checked by a JSON parser below, not by kipcctl), error
+# info, -j output (checked by json_ok of lib/tap.sh, not by kipcctl), error
 # messages and exit codes.  busybox sh, TAP output.
 # checks() evaluates its expression later: single quotes are meant.
 # shellcheck disable=SC2016
-T=$(mktemp -d /tmp/kipcctl.XXXXXX)
-n=0
-failed=0
+# shellcheck source-path=SCRIPTDIR source=lib/tap.sh
+. "$(dirname "$0")/lib/tap.sh"
+tap_tmpdir kipcctl
 
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-
-not_ok() {
-	n=$((n + 1))
-	echo "not ok $n - $1"
-	failed=$((failed + 1))
-}
-
-# check DESCRIPTION COMMAND...: ok when the command succeeds.
-check() {
-	d=$1
-	shift
-	if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
-
-# checks DESCRIPTION EXPRESSION: ok when the shell expression is true.
-checks() {
-	if eval "$2"; then ok "$1"; else not_ok "$1"; fi
-}
-
-# run NAME COMMAND...: output in $T/NAME.out and .err, status in $T/NAME.rc.
-run() {
-	name=$1
-	shift
-	"$@" > "$T/$name.out" 2> "$T/$name.err"
-	echo $? > "$T/$name.rc"
-}
-
-rc_is() { [ "$(cat "$T/$1.rc")" = "$2" ]; }
-out_has() { grep -q -- "$2" "$T/$1.out"; }
-err_has() { grep -q -- "$2" "$T/$1.err"; }
 param() { cat "/sys/module/kipc/parameters/$1"; }
 # The value of a "  label   value" line of "kipcctl show".
 field() { sed -n "s/^  $2  *\([0-9][0-9]*\).*/\1/p" "$T/$1.out"; }
-
-# A strict JSON (RFC 8259) recognizer: exit 0 when the input is exactly
-# one JSON value.  Independent of kipcctl, so it can catch its mistakes.
-json_ok() {
-	awk '
-	function fail(m) { printf "json: %s at offset %d\n", m, pos > "/dev/stderr"; bad = 1; exit 1 }
-	function ch() { return substr(s, pos, 1) }
-	function ws() { while (pos <= n && index(" \t\r\n", ch())) pos++ }
-	function value(   c) {
-		ws(); c = ch()
-		if (c == "{") obj()
-		else if (c == "[") arr()
-		else if (c == "\"") str()
-		else if (c ~ /[-0-9]/) num()
-		else if (substr(s, pos, 4) == "true" || substr(s, pos, 4) == "null") pos += 4
-		else if (substr(s, pos, 5) == "false") pos += 5
-		else fail("unexpected \"" c "\"")
-	}
-	function obj(   c) {
-		pos++; ws()
-		if (ch() == "}") { pos++; return }
-		for (;;) {
-			ws(); if (ch() != "\"") fail("expected a key")
-			str(); ws()
-			if (ch() != ":") fail("expected :")
-			pos++; value(); ws(); c = ch(); pos++
-			if (c == "}") return
-			if (c != ",") fail("expected , or }")
-		}
-	}
-	function arr(   c) {
-		pos++; ws()
-		if (ch() == "]") { pos++; return }
-		for (;;) {
-			value(); ws(); c = ch(); pos++
-			if (c == "]") return
-			if (c != ",") fail("expected , or ]")
-		}
-	}
-	function str(   c) {
-		pos++
-		for (;;) {
-			if (pos > n) fail("unterminated string")
-			c = ch()
-			if (c == "\"") { pos++; return }
-			if (c == "\\") {
-				c = substr(s, pos + 1, 1)
-				if (c == "u") {
-					if (substr(s, pos + 2, 4) !~ /^[0-9a-fA-F][0-9a-fA-F][0-9a-fA-F][0-9a-fA-F]$/)
-						fail("bad \\u escape")
-					pos += 6
-				} else if (index("\"\\/bfnrt", c)) pos += 2
-				else fail("bad escape")
-			} else if (c < " ") fail("control character in string")
-			else pos++
-		}
-	}
-	function num() {
-		if (match(substr(s, pos), /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/))
-			pos += RLENGTH
-		else fail("bad number")
-	}
-	{ s = s $0 "\n" }
-	END {
-		if (bad) exit 1
-		n = length(s); pos = 1
-		value(); ws()
-		if (pos <= n) fail("trailing text")
-	}' "$1"
-}
 
 # The parser itself must refuse what is not JSON.
 printf '{"a":1,}\n' > "$T/bad1.json"
@@ -337,6 +233,4 @@ else
 	not_ok "module not loaded: could not unload kipc"
 fi
 
-rm -rf "$T"
-echo "1..$n"
-[ $failed = 0 ]
+tap_done

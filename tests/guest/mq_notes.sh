@@ -9,58 +9,18 @@
 # TAP output.  A process is known to block once /proc/PID/wchan names a
 # kipc_mq function: polled, with a bound against hangs, never timed.
 
+# shellcheck source-path=SCRIPTDIR source=lib/tap.sh
+. "$(dirname "$0")/lib/tap.sh"
 DEV=/dev/kipc/mq0
-OUT=/tmp/mq_notes.$$
-n=0
-bad=0
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n $1"
-}
-
-not_ok() {
-	n=$((n + 1))
-	echo "not ok $n $1"
-	bad=1
-}
-
-# check DESCRIPTION COMMAND...: ok when the command succeeds.
-check() {
-	desc=$1
-	shift
-	if "$@"; then
-		ok "$desc"
-	else
-		not_ok "$desc"
-	fi
-}
+tap_tmpdir mq_notes
+OUT=$T/out
 
 # One message: one read(2) of up to 8192 bytes into $OUT.
 recv() {
 	dd if="$DEV" of="$OUT" bs=8192 count=1 2>/dev/null
 }
 
-# same FILE TEXT BYTES: FILE holds TEXT (plus the newline echo adds).
-same() {
-	[ "$(cat "$1")" = "$2" ] && [ "$(wc -c < "$1")" -eq "$3" ]
-}
-
-# Waits until process $1 sleeps in the mq device (at most ~20 s).
-blocked_in_kipc() {
-	i=0
-	while [ $i -lt 2000 ]; do
-		kill -0 "$1" 2>/dev/null || return 1
-		case $(cat "/proc/$1/wchan" 2>/dev/null) in
-		kipc_mq*) return 0 ;;
-		esac
-		usleep 10000
-		i=$((i + 1))
-	done
-	return 1
-}
-
-echo "1..16"
+plan 16
 
 check "$DEV exists and is a character device" test -c "$DEV"
 
@@ -90,7 +50,7 @@ check "the message is still there, whole" same "$OUT" 0123456789 11
 rm -f "$OUT"
 dd if="$DEV" of="$OUT" bs=8192 count=1 2>/dev/null &
 rpid=$!
-check "a reader of an empty queue blocks" blocked_in_kipc "$rpid"
+check "a reader of an empty queue blocks" blocked_in "$rpid" kipc_mq
 echo wake > "$DEV"
 wait "$rpid"
 check "the writer wakes it and it exits 0" test $? -eq 0
@@ -100,7 +60,7 @@ check "with \"wake\"" same "$OUT" wake 5
 dd if=/dev/zero of="$DEV" bs=8192 count=2 2>/dev/null
 echo more > "$DEV" &
 wpid=$!
-check "a writer to a full queue blocks" blocked_in_kipc "$wpid"
+check "a writer to a full queue blocks" blocked_in "$wpid" kipc_mq
 recv
 check "a read makes room: 8192 bytes out" test "$(wc -c < "$OUT")" -eq 8192
 wait "$wpid"
@@ -109,5 +69,4 @@ recv
 recv
 check "the last message is \"more\"" same "$OUT" more 5
 
-rm -f "$OUT"
-exit $bad
+tap_done

@@ -9,33 +9,14 @@
 # module is loaded again at the end: the runner unloads it itself.
 # KIPC_RELOAD_CYCLES overrides the 100.
 
+# KIPC_PARAMS from the runner's /run.conf: words for insmod, unquoted.
+# shellcheck disable=SC2086 source=/dev/null
 [ -r /run.conf ] && . /run.conf
 KO=/kipc.ko
 CYCLES=${KIPC_RELOAD_CYCLES:-100}
-n=0
-bad=0
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n $1"
-}
-
-not_ok() {
-	n=$((n + 1))
-	echo "not ok $n $1"
-	bad=1
-}
-
-# check DESCRIPTION COMMAND...: ok when the command succeeds.
-check() {
-	desc=$1
-	shift
-	if "$@"; then
-		ok "$desc"
-	else
-		not_ok "$desc"
-	fi
-}
+# shellcheck source-path=SCRIPTDIR source=lib/tap.sh
+. "$(dirname "$0")/lib/tap.sh"
+tap_tmpdir reload
 
 loaded() {
 	[ -d /sys/module/kipc ]
@@ -115,9 +96,9 @@ while [ $i -le "$CYCLES" ]; do
 	if ! rmmod kipc; then
 		rm_fail=$((rm_fail + 1))
 	else
-		traces absent > /tmp/reload.out || {
+		traces absent > "$T/out" || {
 			gone_fail=$((gone_fail + 1))
-			cat /tmp/reload.out
+			cat "$T/out"
 		}
 	fi
 	if ! insmod $KO $KIPC_PARAMS; then
@@ -125,13 +106,13 @@ while [ $i -le "$CYCLES" ]; do
 		i=$((i + 1))
 		continue
 	fi
-	traces present > /tmp/reload.out || {
+	traces present > "$T/out" || {
 		back_fail=$((back_fail + 1))
-		cat /tmp/reload.out
+		cat "$T/out"
 	}
-	use_devices $i > /tmp/reload.out || {
+	use_devices $i > "$T/out" || {
 		use_fail=$((use_fail + 1))
-		cat /tmp/reload.out
+		cat "$T/out"
 	}
 	i=$((i + 1))
 done
@@ -145,5 +126,4 @@ check "mq0 and pipe0 work after each insmod" [ $use_fail = 0 ]
 # Leave it loaded, as found.
 loaded || insmod $KO $KIPC_PARAMS
 check "module loaded at the end" traces present
-echo "1..$n"
-exit $bad
+tap_done

@@ -63,6 +63,7 @@ scripts/modprobe.d/kipc.conf Documentation/man/kipc.4
 Documentation/man/kipcctl.8 Documentation/man/kipc-bench.1
 Documentation/man/kipc-demo.1 Documentation/README.md
 Documentation/design.md Documentation/uapi.md tests/vm/run tests/host/dist.sh
+tests/guest/kipcctl.sh tests/guest/lib/tap.sh
 user/kipcctl/main.c user/kipc-bench/main.c user/kipc-demo/main.c"
 missing=""
 for f in $need; do
