@@ -74,8 +74,12 @@ int kipc_devbase_add(struct kipc_devbase *base, enum kipc_kind kind,
 	base->index = index;
 	atomic_set(&base->open_files, 0);
 	atomic64_set(&base->events_dropped, 0);
-	/* At most 20 events a second per device, in bursts of 20. */
-	ratelimit_state_init(&base->event_rs, HZ, 20);
+	/*
+	 * At most KIPC_EVENT_BURST events a second per device: enough for
+	 * every state change a person or a test makes, not for a flood
+	 * from a pipe that fills and drains thousands of times a second.
+	 */
+	ratelimit_state_init(&base->event_rs, HZ, KIPC_EVENT_BURST);
 	ratelimit_set_flags(&base->event_rs, RATELIMIT_MSG_ON_RELEASE);
 
 	cdev_init(&base->cdev, fops);

@@ -68,6 +68,9 @@ void kipc_devbase_del(struct kipc_devbase *base);
 void kipc_devbase_opened(struct kipc_devbase *base);
 void kipc_devbase_closed(struct kipc_devbase *base);
 
+/* Events a device may send per second (see kipc_devbase_add()). */
+#define KIPC_EVENT_BURST 100
+
 /* netlink.c */
 int kipc_nl_init(void);
 void kipc_nl_exit(void);
