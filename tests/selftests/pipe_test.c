@@ -2036,6 +2036,45 @@ TEST_F(pipe, nl_set_capacity_rules)
 
 #define NWR	4
 #define NRD	4
+
+/*
+ * NRD blocking readers and NWR writers of DEV, each file in its own
+ * thread running reader() or writer() with { m, its number }, all joined.
+ * The readers open first, non-blocking, so no open waits for a partner.
+ */
+static void run_crowd(struct __test_metadata *_metadata, int *rfd, int *wfd,
+		      void *m, void *(*reader)(void *), void *(*writer)(void *))
+{
+	pthread_t wt[NWR], rt[NRD];
+	void *wa[NWR][2], *ra[NRD][2];
+	unsigned int i;
+
+	for (i = 0; i < NRD; i++) {
+		rfd[i] = open(DEV, O_RDONLY | O_NONBLOCK);
+		ASSERT_LE(0, rfd[i]);
+	}
+	for (i = 0; i < NWR; i++) {
+		wfd[i] = open(DEV, O_WRONLY);
+		ASSERT_LE(0, wfd[i]);
+	}
+	for (i = 0; i < NRD; i++)
+		ASSERT_EQ(0, set_nonblock(rfd[i], 0));
+	for (i = 0; i < NRD; i++) {
+		ra[i][0] = m;
+		ra[i][1] = (void *)(uintptr_t)i;
+		ASSERT_EQ(0, pthread_create(&rt[i], NULL, reader, ra[i]));
+	}
+	for (i = 0; i < NWR; i++) {
+		wa[i][0] = m;
+		wa[i][1] = (void *)(uintptr_t)i;
+		ASSERT_EQ(0, pthread_create(&wt[i], NULL, writer, wa[i]));
+	}
+	for (i = 0; i < NWR; i++)
+		ASSERT_EQ(0, pthread_join(wt[i], NULL));
+	for (i = 0; i < NRD; i++)
+		ASSERT_EQ(0, pthread_join(rt[i], NULL));
+}
+
 #define NREC	1500
 #define MAGIC	0x6b697063u
 
@@ -2136,36 +2175,12 @@ static void *mix_reader(void *arg)
 
 TEST_F_TIMEOUT(pipe, concurrent_mixed_records, 300)
 {
-	pthread_t wt[NWR], rt[NRD];
-	void *wa[NWR][2], *ra[NRD][2];
 	struct mix *m = calloc(1, sizeof(*m));
 	unsigned int i;
 
+	ASSERT_NE(NULL, m);
 	pthread_mutex_init(&m->lock, NULL);
-	for (i = 0; i < NRD; i++) {
-		m->rfd[i] = open(DEV, O_RDONLY | O_NONBLOCK);
-		ASSERT_LE(0, m->rfd[i]);
-	}
-	for (i = 0; i < NWR; i++) {
-		m->wfd[i] = open(DEV, O_WRONLY);
-		ASSERT_LE(0, m->wfd[i]);
-	}
-	for (i = 0; i < NRD; i++)
-		ASSERT_EQ(0, set_nonblock(m->rfd[i], 0));
-	for (i = 0; i < NRD; i++) {
-		ra[i][0] = m;
-		ra[i][1] = (void *)(uintptr_t)i;
-		ASSERT_EQ(0, pthread_create(&rt[i], NULL, mix_reader, ra[i]));
-	}
-	for (i = 0; i < NWR; i++) {
-		wa[i][0] = m;
-		wa[i][1] = (void *)(uintptr_t)i;
-		ASSERT_EQ(0, pthread_create(&wt[i], NULL, mix_writer, wa[i]));
-	}
-	for (i = 0; i < NWR; i++)
-		ASSERT_EQ(0, pthread_join(wt[i], NULL));
-	for (i = 0; i < NRD; i++)
-		ASSERT_EQ(0, pthread_join(rt[i], NULL));
+	run_crowd(_metadata, m->rfd, m->wfd, m, mix_reader, mix_writer);
 	ASSERT_EQ(0, m->bad);
 	ASSERT_EQ(NWR * NREC, m->records);
 	for (i = 0; i < NWR; i++)
@@ -2284,36 +2299,12 @@ static void *par_reader(void *arg)
 
 TEST_F_TIMEOUT(pipe, concurrent_parallel_readers, 300)
 {
-	pthread_t wt[NWR], rt[NRD];
-	void *wa[NWR][2], *ra[NRD][2];
 	struct par *m = calloc(1, sizeof(*m));
 	unsigned int i, j;
 	int missing = 0;
 
-	for (i = 0; i < NRD; i++) {
-		m->rfd[i] = open(DEV, O_RDONLY | O_NONBLOCK);
-		ASSERT_LE(0, m->rfd[i]);
-	}
-	for (i = 0; i < NWR; i++) {
-		m->wfd[i] = open(DEV, O_WRONLY);
-		ASSERT_LE(0, m->wfd[i]);
-	}
-	for (i = 0; i < NRD; i++)
-		ASSERT_EQ(0, set_nonblock(m->rfd[i], 0));
-	for (i = 0; i < NRD; i++) {
-		ra[i][0] = m;
-		ra[i][1] = (void *)(uintptr_t)i;
-		ASSERT_EQ(0, pthread_create(&rt[i], NULL, par_reader, ra[i]));
-	}
-	for (i = 0; i < NWR; i++) {
-		wa[i][0] = m;
-		wa[i][1] = (void *)(uintptr_t)i;
-		ASSERT_EQ(0, pthread_create(&wt[i], NULL, par_writer, wa[i]));
-	}
-	for (i = 0; i < NWR; i++)
-		ASSERT_EQ(0, pthread_join(wt[i], NULL));
-	for (i = 0; i < NRD; i++)
-		ASSERT_EQ(0, pthread_join(rt[i], NULL));
+	ASSERT_NE(NULL, m);
+	run_crowd(_metadata, m->rfd, m->wfd, m, par_reader, par_writer);
 	ASSERT_EQ(0, m->bad);
 	for (i = 0; i < NWR; i++)
 		for (j = 0; j < NFREC; j++)
