@@ -49,10 +49,11 @@ struct ring {
 
 static const char kipc_shm_path[] = KIPC_DEV_DIR "/shm0";
 
-static int sem_p(struct kb_ctx *c, struct ring *r, int idx)
+/* Take (P) or give back (V) one unit of semaphore idx. */
+static int sem_op1(struct kb_ctx *c, struct ring *r, int idx, bool take)
 {
-	struct sembuf op = { .sem_num = idx, .sem_op = -1 };
-	struct kipc_sem_op kop = { .index = idx };
+	struct sembuf op = { .sem_num = idx, .sem_op = take ? -1 : 1 };
+	struct kipc_sem_op kop = { .index = idx, .value = !take };
 	int rc;
 
 	do {
@@ -61,36 +62,26 @@ static int sem_p(struct kb_ctx *c, struct ring *r, int idx)
 			rc = semop(r->semid, &op, 1);
 			break;
 		case RING_POSIX:
-			rc = sem_wait(&r->psem[idx]);
+			rc = take ? sem_wait(&r->psem[idx]) :
+				    sem_post(&r->psem[idx]);
 			break;
 		default:
-			rc = ioctl(r->kfd, KIPC_SEM_P, &kop);
+			rc = ioctl(r->kfd, take ? KIPC_SEM_P : KIPC_SEM_V, &kop);
 			break;
 		}
 	} while (rc < 0 && kb_retry());
-	return rc < 0 ? kb_fail_errno(c, "semaphore P") : 0;
+	return rc < 0 ? kb_fail_errno(c, take ? "semaphore P" : "semaphore V") :
+			0;
+}
+
+static int sem_p(struct kb_ctx *c, struct ring *r, int idx)
+{
+	return sem_op1(c, r, idx, true);
 }
 
 static int sem_v(struct kb_ctx *c, struct ring *r, int idx)
 {
-	struct sembuf op = { .sem_num = idx, .sem_op = 1 };
-	struct kipc_sem_op kop = { .index = idx, .value = 1 };
-	int rc;
-
-	do {
-		switch (r->fl) {
-		case RING_SYSV:
-			rc = semop(r->semid, &op, 1);
-			break;
-		case RING_POSIX:
-			rc = sem_post(&r->psem[idx]);
-			break;
-		default:
-			rc = ioctl(r->kfd, KIPC_SEM_V, &kop);
-			break;
-		}
-	} while (rc < 0 && kb_retry());
-	return rc < 0 ? kb_fail_errno(c, "semaphore V") : 0;
+	return sem_op1(c, r, idx, false);
 }
 
 static uint8_t *slot(struct ring *r, int ch)
