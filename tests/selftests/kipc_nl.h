@@ -25,6 +25,33 @@
 
 #include <linux/kipc.h>
 
+/* The wire type of each attribute, as the UAPI header documents it. */
+static const enum mnl_attr_data_type kipc_nl_attr_type[KIPC_A_MAX + 1]
+	__attribute__((unused)) = {
+	[KIPC_A_KIND] = MNL_TYPE_U32,
+	[KIPC_A_INDEX] = MNL_TYPE_U32,
+	[KIPC_A_NAME] = MNL_TYPE_NUL_STRING,
+	[KIPC_A_CAPACITY] = MNL_TYPE_U64,
+	[KIPC_A_FILL] = MNL_TYPE_U64,
+	[KIPC_A_OPEN_FILES] = MNL_TYPE_U32,
+	[KIPC_A_READERS_WAITING] = MNL_TYPE_U32,
+	[KIPC_A_WRITERS_WAITING] = MNL_TYPE_U32,
+	[KIPC_A_MQ_MAX_MSG_SIZE] = MNL_TYPE_U32,
+	[KIPC_A_MQ_MAX_MSGS] = MNL_TYPE_U32,
+	[KIPC_A_MQ_MSGS] = MNL_TYPE_U32,
+	[KIPC_A_HIGH_WATER] = MNL_TYPE_U64,
+	[KIPC_A_STATS] = MNL_TYPE_NESTED,
+	[KIPC_A_EVENT] = MNL_TYPE_U32,
+	[KIPC_A_VERSION] = MNL_TYPE_NUL_STRING,
+	[KIPC_A_NPIPES] = MNL_TYPE_U32,
+	[KIPC_A_NMQS] = MNL_TYPE_U32,
+	[KIPC_A_NSHMS] = MNL_TYPE_U32,
+	[KIPC_A_PIPE_MAX_SIZE] = MNL_TYPE_U32,
+	[KIPC_A_MQ_MAX_BYTES_LIMIT] = MNL_TYPE_U32,
+	[KIPC_A_SHM_MAX_SIZE] = MNL_TYPE_U64,
+	[KIPC_A_DEV_MODE] = MNL_TYPE_U32,
+};
+
 struct kipc_nl {
 	struct mnl_socket *sock;
 	unsigned int portid;

@@ -38,6 +38,7 @@
 #include <linux/kipc.h>
 
 #include "kselftest_harness.h"
+#include "kipc_caps.h"
 #include "kipc_nl.h"
 
 /*
@@ -239,21 +240,6 @@ static void fill_pattern(unsigned char *buf, size_t len, unsigned int seed)
 
 	for (i = 0; i < len; i++)
 		buf[i] = (unsigned char)(seed * 131 + i * 7 + (i >> 8));
-}
-
-/* Drop CAP_SYS_RESOURCE from the effective set of this process. */
-static int drop_cap_sys_resource(void)
-{
-	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[2];
-
-	if (syscall(SYS_capget, &h, d))
-		return -1;
-	d[CAP_SYS_RESOURCE / 32].effective &= ~(1U << (CAP_SYS_RESOURCE % 32));
-	d[CAP_SYS_RESOURCE / 32].permitted &= ~(1U << (CAP_SYS_RESOURCE % 32));
-	return syscall(SYS_capset, &h, d);
 }
 
 static unsigned long read_param(const char *name)
@@ -908,7 +894,7 @@ TEST_F(mq, limits_above_module_maxima_need_cap_sys_resource)
 		struct kipc_mq_stat s;
 
 		CHK(fd >= 0);
-		CHK(drop_cap_sys_resource() == 0);
+		CHK(drop_sys_resource() == 0);
 		CHK(mlimits(fd, mb + 1, 8192, 1024) == -1 && errno == EPERM);
 		CHK(mlimits(fd, 16384, ms + 1, 1024) == -1 && errno == EPERM);
 		CHK(mlimits(fd, 16384, 8192, mm + 1) == -1 && errno == EPERM);
@@ -2178,7 +2164,7 @@ TEST_F(mq, nl_set_above_module_maxima_needs_cap_sys_resource)
 	pid = spawn();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		CHK(drop_cap_sys_resource() == 0);
+		CHK(drop_sys_resource() == 0);
 		nl = kipc_nl_open(false);
 		CHK(nl);
 		CHK(NLSET1(nl, KIPC_A_CAPACITY, 8, mb + 1, NULL) == -EPERM);

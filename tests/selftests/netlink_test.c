@@ -28,6 +28,7 @@
 #include <linux/kipc.h>
 
 #include "kselftest_harness.h"
+#include "kipc_caps.h"
 #include "kipc_nl.h"
 
 #define MAX_DEVS (3 * 64)
@@ -39,32 +40,6 @@ static struct nlmsghdr *kreq(struct kipc_nl *nl, uint8_t cmd, uint16_t flags)
 }
 
 /* --- messages ----------------------------------------------------------- */
-
-/* The wire type of each attribute, as the UAPI header documents it. */
-static const enum mnl_attr_data_type attr_type[KIPC_A_MAX + 1] = {
-	[KIPC_A_KIND] = MNL_TYPE_U32,
-	[KIPC_A_INDEX] = MNL_TYPE_U32,
-	[KIPC_A_NAME] = MNL_TYPE_NUL_STRING,
-	[KIPC_A_CAPACITY] = MNL_TYPE_U64,
-	[KIPC_A_FILL] = MNL_TYPE_U64,
-	[KIPC_A_OPEN_FILES] = MNL_TYPE_U32,
-	[KIPC_A_READERS_WAITING] = MNL_TYPE_U32,
-	[KIPC_A_WRITERS_WAITING] = MNL_TYPE_U32,
-	[KIPC_A_MQ_MAX_MSG_SIZE] = MNL_TYPE_U32,
-	[KIPC_A_MQ_MAX_MSGS] = MNL_TYPE_U32,
-	[KIPC_A_MQ_MSGS] = MNL_TYPE_U32,
-	[KIPC_A_HIGH_WATER] = MNL_TYPE_U64,
-	[KIPC_A_STATS] = MNL_TYPE_NESTED,
-	[KIPC_A_EVENT] = MNL_TYPE_U32,
-	[KIPC_A_VERSION] = MNL_TYPE_NUL_STRING,
-	[KIPC_A_NPIPES] = MNL_TYPE_U32,
-	[KIPC_A_NMQS] = MNL_TYPE_U32,
-	[KIPC_A_NSHMS] = MNL_TYPE_U32,
-	[KIPC_A_PIPE_MAX_SIZE] = MNL_TYPE_U32,
-	[KIPC_A_MQ_MAX_BYTES_LIMIT] = MNL_TYPE_U32,
-	[KIPC_A_SHM_MAX_SIZE] = MNL_TYPE_U64,
-	[KIPC_A_DEV_MODE] = MNL_TYPE_U32,
-};
 
 struct msg {
 	uint8_t cmd;
@@ -103,15 +78,15 @@ static int attr_cb(const struct nlattr *a, void *data)
 
 	if (t == KIPC_A_PAD)
 		return MNL_CB_OK;
-	if (t == KIPC_A_UNSPEC || t > KIPC_A_MAX || !attr_type[t] ||
-	    mnl_attr_validate(a, attr_type[t])) {
+	if (t == KIPC_A_UNSPEC || t > KIPC_A_MAX || !kipc_nl_attr_type[t] ||
+	    mnl_attr_validate(a, kipc_nl_attr_type[t])) {
 		m->bad++;
 		return MNL_CB_OK;
 	}
 	if (m->has[t])
 		m->dups++;
 	m->has[t] = true;
-	switch (attr_type[t]) {
+	switch (kipc_nl_attr_type[t]) {
 	case MNL_TYPE_U32:
 		m->v[t] = mnl_attr_get_u32(a);
 		break;
@@ -528,23 +503,6 @@ TEST(set_by_name_resets_counters)
 }
 
 /* Child exit codes: 0 as expected, 10 + step that went wrong. */
-static int drop_caps(unsigned long long drop)
-{
-	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[2];
-	int i;
-
-	if (syscall(SYS_capget, &h, d))
-		return -1;
-	for (i = 0; i < 2; i++) {
-		d[i].effective &= ~(uint32_t)(drop >> (32 * i));
-		d[i].permitted &= ~(uint32_t)(drop >> (32 * i));
-	}
-	return syscall(SYS_capset, &h, d);
-}
-
 TEST(set_needs_cap_net_admin)
 {
 	pid_t pid;
@@ -594,7 +552,7 @@ TEST(set_above_maximum_needs_cap_sys_resource)
 		struct kipc_nl *cnl;
 		struct msg r;
 
-		if (drop_caps(1ULL << CAP_SYS_RESOURCE))
+		if (drop_sys_resource())
 			_exit(10);
 		cnl = kipc_nl_open(false);
 		if (!cnl)

@@ -38,6 +38,7 @@
 #include <linux/kipc.h>
 
 #include "kselftest_harness.h"
+#include "kipc_caps.h"
 #include "kipc_nl.h"
 
 /* TEST_F()'s wrapper keeps a local across setjmp(); it never changes. */
@@ -76,24 +77,6 @@ static unsigned long env_or(const char *name, unsigned long dflt)
 	return s && *s ? strtoull(s, NULL, 0) : dflt;
 }
 
-/* As pipe_test.c: a SET within the module maxima only. */
-static int drop_sys_resource(void)
-{
-	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[2];
-	unsigned int i = CAP_SYS_RESOURCE / 32;
-	__u32 bit = 1U << (CAP_SYS_RESOURCE % 32);
-
-	if (syscall(SYS_capget, &h, d))
-		return -1;
-	d[i].effective &= ~bit;
-	d[i].permitted &= ~bit;
-	d[i].inheritable &= ~bit;
-	return syscall(SYS_capset, &h, d);
-}
-
 /* splitmix64: tiny, and the same sequence everywhere for a seed. */
 static uint64_t rnd_state;
 
@@ -112,32 +95,6 @@ static unsigned int rnd_below(unsigned int n)
 }
 
 /* --- one request, one answer ------------------------------------------- */
-
-/* The wire type of each attribute a reply may carry (UAPI header). */
-static const enum mnl_attr_data_type attr_type[KIPC_A_MAX + 1] = {
-	[KIPC_A_KIND] = MNL_TYPE_U32,
-	[KIPC_A_INDEX] = MNL_TYPE_U32,
-	[KIPC_A_NAME] = MNL_TYPE_NUL_STRING,
-	[KIPC_A_CAPACITY] = MNL_TYPE_U64,
-	[KIPC_A_FILL] = MNL_TYPE_U64,
-	[KIPC_A_OPEN_FILES] = MNL_TYPE_U32,
-	[KIPC_A_READERS_WAITING] = MNL_TYPE_U32,
-	[KIPC_A_WRITERS_WAITING] = MNL_TYPE_U32,
-	[KIPC_A_MQ_MAX_MSG_SIZE] = MNL_TYPE_U32,
-	[KIPC_A_MQ_MAX_MSGS] = MNL_TYPE_U32,
-	[KIPC_A_MQ_MSGS] = MNL_TYPE_U32,
-	[KIPC_A_HIGH_WATER] = MNL_TYPE_U64,
-	[KIPC_A_STATS] = MNL_TYPE_NESTED,
-	[KIPC_A_EVENT] = MNL_TYPE_U32,
-	[KIPC_A_VERSION] = MNL_TYPE_NUL_STRING,
-	[KIPC_A_NPIPES] = MNL_TYPE_U32,
-	[KIPC_A_NMQS] = MNL_TYPE_U32,
-	[KIPC_A_NSHMS] = MNL_TYPE_U32,
-	[KIPC_A_PIPE_MAX_SIZE] = MNL_TYPE_U32,
-	[KIPC_A_MQ_MAX_BYTES_LIMIT] = MNL_TYPE_U32,
-	[KIPC_A_SHM_MAX_SIZE] = MNL_TYPE_U64,
-	[KIPC_A_DEV_MODE] = MNL_TYPE_U32,
-};
 
 /* What came back for one request. */
 struct answer {
@@ -179,8 +136,8 @@ static int attr_cb(const struct nlattr *a, void *data)
 
 	if (t == KIPC_A_PAD)
 		return MNL_CB_OK;
-	if (t == KIPC_A_UNSPEC || t > KIPC_A_MAX || !attr_type[t] ||
-	    mnl_attr_validate(a, attr_type[t]) || s->has[t]) {
+	if (t == KIPC_A_UNSPEC || t > KIPC_A_MAX || !kipc_nl_attr_type[t] ||
+	    mnl_attr_validate(a, kipc_nl_attr_type[t]) || s->has[t]) {
 		s->ans->bad++;
 		return MNL_CB_OK;
 	}
@@ -420,9 +377,9 @@ static int right_size(unsigned int type)
 {
 	if (type == KIPC_A_FLUSH || type == KIPC_A_RESET_STATS)
 		return 0;
-	if (type > KIPC_A_MAX || !attr_type[type])
+	if (type > KIPC_A_MAX || !kipc_nl_attr_type[type])
 		return -1;
-	switch (attr_type[type]) {
+	switch (kipc_nl_attr_type[type]) {
 	case MNL_TYPE_U32:
 		return 4;
 	case MNL_TYPE_U64:

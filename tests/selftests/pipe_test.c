@@ -39,6 +39,7 @@
  */
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
+#include "kipc_caps.h"
 #include "kipc_nl.h"
 
 #define DEV	KIPC_DEV_DIR "/pipe0"
@@ -272,24 +273,6 @@ static long max_size(void)
 
 #define MAXSZ	max_size()
 #define ABOVE	(max_size() + 4096)
-
-/* Drops CAP_SYS_RESOURCE from this process (the test runs as root). */
-static int drop_sys_resource(void)
-{
-	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[2];
-	unsigned int i = CAP_SYS_RESOURCE / 32;
-	__u32 bit = 1U << (CAP_SYS_RESOURCE % 32);
-
-	if (syscall(SYS_capget, &h, d))
-		return -1;
-	d[i].effective &= ~bit;
-	d[i].permitted &= ~bit;
-	d[i].inheritable &= ~bit;
-	return syscall(SYS_capset, &h, d);
-}
 
 /* Every test starts from an unopened device of the default size. */
 FIXTURE(pipe) {

@@ -29,6 +29,7 @@
  */
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
+#include "kipc_caps.h"
 #include "kipc_nl.h"
 
 #define SHM0 KIPC_DEV_DIR "/shm0"
@@ -79,21 +80,6 @@ static long module_refcnt(void)
 		n = strtol(buf, NULL, 10);
 	close(fd);
 	return n;
-}
-
-/* Drops CAP_SYS_RESOURCE from the effective set; 0 or -1. */
-static int drop_sys_resource(void)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[2];
-
-	if (syscall(SYS_capget, &hdr, data))
-		return -1;
-	data[CAP_TO_INDEX(CAP_SYS_RESOURCE)].effective &=
-		~CAP_TO_MASK(CAP_SYS_RESOURCE);
-	return syscall(SYS_capset, &hdr, data) ? -1 : 0;
 }
 
 static unsigned long shm_max_size(void)
