@@ -7,21 +7,33 @@
  * calls, write(2) and read(2) send and receive one whole message each.
  *
  * Locking and wake-ups (Documentation/mq.md has the reasons):
- * - One spinlock per queue guards the message list, the counters, the
- *   limits and the lists of waiting receivers and senders.  It is never
- *   held across copy_{from,to}_user(): a sender copies the payload into
- *   its message buffer before taking it, a receiver unlinks the message
- *   under it and copies out after dropping it.  A failed copy-out puts
- *   the message back where it was, by sequence number, so nothing is lost
+ * - Each queue has a lock per side.  Senders take q->send_lock and add
+ *   their message to q->inbox, a lock-less list; receivers take
+ *   q->recv_lock and take from q->msgs, moving the inbox over (oldest
+ *   first) when q->msgs runs dry.  So a sender and a receiver of the
+ *   same queue never wait for each other's lock: they meet only in one
+ *   atomic exchange on the inbox.  Each side counts what it has done
+ *   (q->tx, q->rx); what is queued is the difference, exact under both
+ *   locks, and an upper bound for a sender that reads q->rx alone.
+ * - Everything else takes both locks, send_lock first (kipc_mq_lock()),
+ *   which also empties the inbox into q->msgs: typed and peeking
+ *   receives, blocking, hand-offs to blocked receivers, limits, flush,
+ *   statistics.  The waiter lists, their counts and the limits change
+ *   only under both locks, so either side reads them under its own.
+ * - No lock is held across copy_{from,to}_user(): a sender copies the
+ *   payload into its message buffer first, a receiver unlinks the
+ *   message and copies out after unlocking.  A failed copy-out puts the
+ *   message back where it was, by sequence number, so nothing is lost
  *   and no sender's order changes.
  * - Blocked receivers wait on q->rwaiters with their selector, as in
  *   ipc/msg.c: a sender hands its message straight to the first waiting
  *   receiver that wants it, and only that task is woken.  Blocked senders
  *   wait on q->swaiters with their size and are woken only when it fits.
  * - Tasks are woken, pids released and netlink events sent only after the
- *   lock is dropped (struct kipc_mq_ctx collects that work).
+ *   locks are dropped (struct kipc_mq_ctx collects that work).
  * - Small messages come from a per-queue cache of buffers in front of a
- *   kmem_cache, so the steady state allocates nothing.
+ *   kmem_cache, so the steady state allocates nothing: senders take from
+ *   it under their own lock, receivers give back through a lock-less list.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -40,6 +52,8 @@
 #include <linux/timekeeping.h>
 #include <linux/spinlock.h>
 #include <linux/list.h>
+#include <linux/llist.h>
+#include <linux/atomic.h>
 #include <net/netlink.h>
 
 #include "kipc.h"
@@ -62,7 +76,10 @@ MODULE_PARM_DESC(mq_max_msgs, "Message count limit maximum");
 
 /* One queued message; data[] holds len bytes. */
 struct kipc_mq_kmsg {
-	struct list_head link;
+	union {
+		struct list_head link; /* on q->msgs or a private list */
+		struct llist_node lnode; /* on q->inbox or q->returned */
+	};
 	u64 seq; /* order of arrival, to put a message back */
 	s64 type;
 	u32 len;
@@ -118,42 +135,78 @@ struct kipc_mq_waiter {
 	u32 size;
 };
 
-struct kipc_mq_stats {
-	struct kipc_io_stats io;
+/* What senders have done: under q->send_lock. */
+struct kipc_mq_tx {
+	u64 seq; /* the next message's */
+	u64 msgs; /* messages queued, ever (not those handed over) */
+	u64 bytes;
+	u64 writes; /* the statistics: every message sent */
+	u64 bytes_in;
+	u64 waits;
+	u64 peak_fill;
 	u64 peak_msgs;
+	u64 time;
+	struct pid *pid;
+	/*
+	 * q->rx.msgs and q->rx.bytes as last read.  They only grow under
+	 * send_lock, so what these say is queued is an upper bound, good
+	 * enough for most sends; reading the receivers' cache line for
+	 * every message would make the two sides take turns with it.
+	 */
+	u64 rx_msgs;
+	u64 rx_bytes;
+};
+
+/* What receivers have done: under q->recv_lock. */
+struct kipc_mq_rx {
+	u64 msgs; /* messages taken off the queue, ever */
+	u64 bytes;
+	u64 reads;
+	u64 bytes_out;
+	u64 waits;
+	u64 time;
+	struct pid *pid;
 };
 
 struct kipc_mq {
 	struct kipc_devbase base;
 
-	spinlock_t lock; /* guards everything up to pollwq */
-	struct list_head msgs; /* in arrival (seq) order */
-	u32 nmsgs;
-	u64 bytes;
+	/*
+	 * Changed under both locks, read under either: the limits, the
+	 * blocked tasks, whether anybody polled.
+	 */
 	u32 max_bytes;
 	u32 max_msg_size;
 	u32 max_msgs;
-	u64 seq;
-	struct list_head rwaiters;
-	struct list_head swaiters;
 	u32 nr_rwait;
 	u32 nr_swait;
 	bool poll_used; /* someone polled: wake pollwq */
 	u64 high_water;
-	struct pid *lspid;
-	struct pid *lrpid;
-	u64 stime;
-	u64 rtime;
-	struct kipc_mq_stats st;
-
+	struct list_head rwaiters;
+	struct list_head swaiters;
 	wait_queue_head_t pollwq;
 	struct fasync_struct *fasync;
 
+	/* The senders' side, on cache lines of its own. */
+	spinlock_t send_lock ____cacheline_aligned_in_smp;
+	struct kipc_mq_tx tx;
+
+	/* Sent, not yet seen by a receiver: newest first.  Both sides. */
+	struct llist_head inbox ____cacheline_aligned_in_smp;
+
+	/* The receivers' side. */
+	spinlock_t recv_lock ____cacheline_aligned_in_smp;
+	struct list_head msgs; /* in arrival (seq) order, older than inbox */
+	struct kipc_mq_rx rx;
+
 	/*
-	 * Free small buffers, a stack: a receive gives back, a send takes.
-	 * A lock of its own, on its own cache line, never nested with
-	 * q->lock; an array, not a list, so no list checks on the hot path.
+	 * Free small buffers.  Senders pop them from an array under
+	 * cache_lock; receivers push them onto q->returned without a lock,
+	 * and a sender moves that list into the array when it runs dry.
+	 * nreturned bounds the list (it may count a push in progress).
 	 */
+	struct llist_head returned ____cacheline_aligned_in_smp;
+	atomic_t nreturned;
 	spinlock_t cache_lock ____cacheline_aligned_in_smp;
 	unsigned int ncached;
 	struct kipc_mq_kmsg *cached[KIPC_MQ_CACHE_MAX];
@@ -221,6 +274,26 @@ static inline u64 kipc_mq_now(struct kipc_mq_ctx *ctx)
 
 /* --- message buffers ------------------------------------------------------ */
 
+/*
+ * Move the buffers receivers gave back into the array, as far as it has
+ * room; the rest go back to the slab.  cache_lock held.
+ */
+static void kipc_mq_cache_refill(struct kipc_mq *q)
+{
+	struct llist_node *node = llist_del_all(&q->returned);
+	struct kipc_mq_kmsg *m, *tmp;
+	int n = 0;
+
+	llist_for_each_entry_safe(m, tmp, node, lnode) {
+		if (q->ncached < KIPC_MQ_CACHE_MAX)
+			q->cached[q->ncached++] = m;
+		else
+			kmem_cache_free(kipc_mq_cachep, m);
+		n++;
+	}
+	atomic_sub(n, &q->nreturned);
+}
+
 /* Take up to @n free small buffers into @out; returns how many. */
 static unsigned int
 kipc_mq_cache_take(struct kipc_mq *q, struct kipc_mq_kmsg **out, unsigned int n)
@@ -228,6 +301,8 @@ kipc_mq_cache_take(struct kipc_mq *q, struct kipc_mq_kmsg **out, unsigned int n)
 	unsigned int got;
 
 	spin_lock(&q->cache_lock);
+	if (q->ncached < n && !llist_empty(&q->returned))
+		kipc_mq_cache_refill(q);
 	got = min(n, q->ncached);
 	q->ncached -= got;
 	memcpy(out, &q->cached[q->ncached], got * sizeof(*out));
@@ -235,19 +310,31 @@ kipc_mq_cache_take(struct kipc_mq *q, struct kipc_mq_kmsg **out, unsigned int n)
 	return got;
 }
 
-/* Give back small buffers @msgs[0..n), freeing what does not fit. */
+/*
+ * Give back small buffers @msgs[0..n) without taking a lock: one atomic
+ * add reserves their places, one cmpxchg links them all.  What does not
+ * fit under KIPC_MQ_CACHE_MAX goes back to the slab.
+ */
 static void kipc_mq_cache_give(struct kipc_mq *q, struct kipc_mq_kmsg **msgs,
 			       unsigned int n)
 {
-	unsigned int room;
+	unsigned int keep = n, i;
+	int over;
 
-	spin_lock(&q->cache_lock);
-	room = min(n, KIPC_MQ_CACHE_MAX - q->ncached);
-	memcpy(&q->cached[q->ncached], msgs, room * sizeof(*msgs));
-	q->ncached += room;
-	spin_unlock(&q->cache_lock);
-	while (room < n)
-		kmem_cache_free(kipc_mq_cachep, msgs[room++]);
+	if (!n)
+		return;
+	over = atomic_add_return(n, &q->nreturned) - KIPC_MQ_CACHE_MAX;
+	if (over > 0) {
+		keep = n - min_t(unsigned int, n, over);
+		atomic_sub(n - keep, &q->nreturned);
+	}
+	for (i = keep; i < n; i++)
+		kmem_cache_free(kipc_mq_cachep, msgs[i]);
+	if (!keep)
+		return;
+	for (i = 0; i + 1 < keep; i++)
+		msgs[i]->lnode.next = &msgs[i + 1]->lnode;
+	llist_add_batch(&msgs[0]->lnode, &msgs[keep - 1]->lnode, &q->returned);
 }
 
 /* A buffer for @len bytes, from the queue's cache when it is small. */
@@ -312,11 +399,10 @@ static struct kipc_mq_kmsg *kipc_mq_fill_msg(struct kipc_mq *q,
 
 /* --- deferred work -------------------------------------------------------- */
 
-static void kipc_mq_event(struct kipc_mq *q, struct kipc_mq_ctx *ctx,
-			  enum kipc_event ev)
+static void kipc_mq_event(struct kipc_mq_ctx *ctx, enum kipc_event ev, u64 fill)
 {
 	ctx->events |= BIT(ev);
-	ctx->ev_fill[ev] = q->bytes;
+	ctx->ev_fill[ev] = fill;
 }
 
 static void kipc_mq_ready(struct kipc_mq *q, struct kipc_mq_ctx *ctx,
@@ -425,19 +511,111 @@ static void kipc_mq_post(struct kipc_mq *q, struct kipc_mq_ctx *ctx)
 		kipc_mq_free_list(q, &ctx->free);
 }
 
-/* --- the queue, all under q->lock ----------------------------------------- */
+/* --- the queue ------------------------------------------------------------ */
+
+/*
+ * Messages and bytes queued: exact under both locks, and an upper bound
+ * under send_lock alone, since receivers can only have taken more.  The
+ * receivers' count is read first: the senders' can only have grown since,
+ * so the difference is never negative, even without a lock.
+ */
+static inline u32 kipc_mq_nmsgs(const struct kipc_mq *q)
+{
+	u64 taken = READ_ONCE(q->rx.msgs);
+
+	smp_rmb(); /* pairs with the full barrier of llist_add() */
+	return READ_ONCE(q->tx.msgs) - taken;
+}
+
+static inline u64 kipc_mq_bytes(const struct kipc_mq *q)
+{
+	u64 taken = READ_ONCE(q->rx.bytes);
+
+	smp_rmb(); /* as in kipc_mq_nmsgs() */
+	return READ_ONCE(q->tx.bytes) - taken;
+}
+
+/* The senders' view: at least what is queued.  send_lock held. */
+static inline u32 kipc_mq_tx_nmsgs(const struct kipc_mq *q)
+{
+	return q->tx.msgs - q->tx.rx_msgs;
+}
+
+static inline u64 kipc_mq_tx_bytes(const struct kipc_mq *q)
+{
+	return q->tx.bytes - q->tx.rx_bytes;
+}
+
+/* Make it exact, or as exact as it gets without recv_lock. */
+static inline void kipc_mq_tx_refresh(struct kipc_mq *q)
+{
+	q->tx.rx_msgs = READ_ONCE(q->rx.msgs);
+	q->tx.rx_bytes = READ_ONCE(q->rx.bytes);
+}
 
 /* Nothing with a payload fits: the condition of KIPC_EVENT_FULL. */
-static inline bool kipc_mq_full(const struct kipc_mq *q)
+static inline bool kipc_mq_full(const struct kipc_mq *q, u32 nmsgs, u64 bytes)
 {
-	return q->nmsgs >= q->max_msgs || q->bytes >= q->max_bytes;
+	return nmsgs >= q->max_msgs || bytes >= q->max_bytes;
 }
 
 /* As msg_fits_inqueue(), with a separate count limit. */
-static inline bool kipc_mq_fits(const struct kipc_mq *q, u32 len)
+static inline bool kipc_mq_fits_in(const struct kipc_mq *q, u32 nmsgs,
+				   u64 bytes, u32 len)
 {
-	return q->nmsgs < q->max_msgs && len <= q->max_bytes &&
-	       q->bytes <= q->max_bytes - len;
+	return nmsgs < q->max_msgs && len <= q->max_bytes &&
+	       bytes <= q->max_bytes - len;
+}
+
+/* Whether @len bytes fit; the senders' view first.  send_lock held. */
+static bool kipc_mq_fits(struct kipc_mq *q, u32 len)
+{
+	if (kipc_mq_fits_in(q, kipc_mq_tx_nmsgs(q), kipc_mq_tx_bytes(q), len))
+		return true;
+	kipc_mq_tx_refresh(q);
+	return kipc_mq_fits_in(q, kipc_mq_tx_nmsgs(q), kipc_mq_tx_bytes(q),
+			       len);
+}
+
+/*
+ * Move what senders published since the last look onto q->msgs, oldest
+ * first (the inbox is a stack).  recv_lock held; false if there was none.
+ */
+static bool kipc_mq_drain_inbox(struct kipc_mq *q)
+{
+	struct kipc_mq_kmsg *m, *tmp;
+	struct llist_node *node;
+
+	if (llist_empty(&q->inbox))
+		return false;
+	node = llist_reverse_order(llist_del_all(&q->inbox));
+	llist_for_each_entry_safe(m, tmp, node, lnode)
+		list_add_tail(&m->link, &q->msgs);
+	return true;
+}
+
+/* Both sides, send_lock first; what the inbox holds moves onto q->msgs. */
+static void kipc_mq_lock(struct kipc_mq *q) __acquires(&q->send_lock)
+	__acquires(&q->recv_lock)
+{
+	spin_lock(&q->send_lock);
+	spin_lock(&q->recv_lock);
+	kipc_mq_drain_inbox(q);
+}
+
+static void kipc_mq_unlock(struct kipc_mq *q) __releases(&q->recv_lock)
+	__releases(&q->send_lock)
+{
+	spin_unlock(&q->recv_lock);
+	spin_unlock(&q->send_lock);
+}
+
+/* The oldest message, or NULL.  recv_lock held. */
+static struct kipc_mq_kmsg *kipc_mq_first(struct kipc_mq *q)
+{
+	if (list_empty(&q->msgs) && !kipc_mq_drain_inbox(q))
+		return NULL;
+	return list_first_entry(&q->msgs, struct kipc_mq_kmsg, link);
 }
 
 static enum kipc_mq_mode kipc_mq_convert_mode(s64 *type, u32 flags)
@@ -470,7 +648,10 @@ static inline bool kipc_mq_match(const struct kipc_mq_kmsg *m, s64 type,
 	return false;
 }
 
-/* As ipc/msg.c's find_msg(): the first match, or the first lowest type. */
+/*
+ * As ipc/msg.c's find_msg(): the first match, or the first lowest type.
+ * Both locks held, so q->msgs is the whole queue.
+ */
 static struct kipc_mq_kmsg *kipc_mq_find(struct kipc_mq *q, s64 type,
 					 enum kipc_mq_mode mode)
 {
@@ -493,18 +674,20 @@ static struct kipc_mq_kmsg *kipc_mq_find(struct kipc_mq *q, s64 type,
 
 /*
  * Wake the blocked senders whose messages fit in the room there is now,
- * in the order they came, counting the room each will take.
+ * in the order they came, counting the room each will take.  Both locks.
  */
 static void kipc_mq_wake_senders(struct kipc_mq *q, struct kipc_mq_ctx *ctx)
 {
+	u32 nmsgs = kipc_mq_nmsgs(q);
+	u64 bytes = kipc_mq_bytes(q);
 	struct kipc_mq_waiter *w, *tmp;
 	u64 room_bytes;
 	u32 room_msgs;
 
-	if (q->nmsgs >= q->max_msgs || q->bytes > q->max_bytes)
+	if (nmsgs >= q->max_msgs || bytes > q->max_bytes)
 		return;
-	room_msgs = q->max_msgs - q->nmsgs;
-	room_bytes = q->max_bytes - q->bytes;
+	room_msgs = q->max_msgs - nmsgs;
+	room_bytes = q->max_bytes - bytes;
 	list_for_each_entry_safe(w, tmp, &q->swaiters, link) {
 		if (w->size > room_bytes)
 			continue;
@@ -527,53 +710,92 @@ static void kipc_mq_wake_all_senders(struct kipc_mq *q, struct kipc_mq_ctx *ctx)
 	}
 }
 
-/* Link @m into the queue at its place by seq (the tail for new ones). */
-static void kipc_mq_link(struct kipc_mq *q, struct kipc_mq_kmsg *m,
-			 struct kipc_mq_ctx *ctx)
+/*
+ * @m was just counted in: peaks, events, readiness.  send_lock held.
+ * The senders' view is refreshed only if it says a peak, a full queue or
+ * the high-water mark was reached: what it says is an upper bound, so
+ * none of them can have been reached when it says no.  Even refreshed,
+ * without recv_lock the counts may include messages receivers have taken
+ * meanwhile, which places this send before those receives.
+ */
+static void kipc_mq_queued(struct kipc_mq *q, const struct kipc_mq_kmsg *m,
+			   struct kipc_mq_ctx *ctx)
 {
-	bool was_full = kipc_mq_full(q);
-	u64 before = q->bytes;
-	struct kipc_mq_kmsg *pos;
+	u32 nmsgs = kipc_mq_tx_nmsgs(q);
+	u64 bytes = kipc_mq_tx_bytes(q);
 
-	if (likely(m->seq == q->seq - 1)) {
-		list_add_tail(&m->link, &q->msgs);
-	} else {
-		list_for_each_entry(pos, &q->msgs, link) {
-			if (pos->seq > m->seq)
-				break;
-		}
-		list_add_tail(&m->link, &pos->link);
-	}
-	q->nmsgs++;
-	q->bytes += m->len;
-	if (q->bytes > q->st.io.peak_fill)
-		q->st.io.peak_fill = q->bytes;
-	if (q->nmsgs > q->st.peak_msgs)
-		q->st.peak_msgs = q->nmsgs;
-	if (!was_full && kipc_mq_full(q))
-		kipc_mq_event(q, ctx, KIPC_EVENT_FULL);
-	if (q->high_water && before < q->high_water &&
-	    q->bytes >= q->high_water)
-		kipc_mq_event(q, ctx, KIPC_EVENT_HIGH_WATER);
+	if (bytes <= q->tx.peak_fill && nmsgs <= q->tx.peak_msgs &&
+	    !kipc_mq_full(q, nmsgs, bytes) &&
+	    !(q->high_water && bytes >= q->high_water))
+		goto ready;
+	kipc_mq_tx_refresh(q);
+	nmsgs = kipc_mq_tx_nmsgs(q);
+	bytes = kipc_mq_tx_bytes(q);
+	if (bytes > q->tx.peak_fill)
+		q->tx.peak_fill = bytes;
+	if (nmsgs > q->tx.peak_msgs)
+		q->tx.peak_msgs = nmsgs;
+	if (kipc_mq_full(q, nmsgs, bytes) &&
+	    !kipc_mq_full(q, nmsgs - 1, bytes - m->len))
+		kipc_mq_event(ctx, KIPC_EVENT_FULL, bytes);
+	if (q->high_water && bytes - m->len < q->high_water &&
+	    bytes >= q->high_water)
+		kipc_mq_event(ctx, KIPC_EVENT_HIGH_WATER, bytes);
+ready:
 	kipc_mq_ready(q, ctx, KIPC_MQ_CTX_IN);
 }
 
-/* Account a receive of @m by @task (the caller, or a waiter handed @m). */
+/* Count @m in as queued.  send_lock held. */
+static void kipc_mq_count_in(struct kipc_mq *q, struct kipc_mq_kmsg *m,
+			     struct kipc_mq_ctx *ctx)
+{
+	WRITE_ONCE(q->tx.msgs, q->tx.msgs + 1);
+	WRITE_ONCE(q->tx.bytes, q->tx.bytes + m->len);
+	kipc_mq_queued(q, m, ctx);
+}
+
+/*
+ * Queue @m: count it, then publish it on the inbox, where a receiver may
+ * take it at once.  send_lock held.  The counts are raised first, and
+ * llist_add() is a full barrier, so no receiver takes @m before it is
+ * counted: the receivers' count never passes the senders'.
+ */
+static void kipc_mq_publish(struct kipc_mq *q, struct kipc_mq_kmsg *m,
+			    struct kipc_mq_ctx *ctx)
+{
+	kipc_mq_count_in(q, m, ctx);
+	llist_add(&m->lnode, &q->inbox);
+}
+
+/* Account a send of @m by the caller.  send_lock held. */
+static void kipc_mq_account_send(struct kipc_mq *q, struct kipc_mq_kmsg *m,
+				 struct kipc_mq_ctx *ctx)
+{
+	q->tx.writes++;
+	q->tx.bytes_in += m->len;
+	q->tx.time = kipc_mq_now(ctx);
+	kipc_mq_set_pid(&q->tx.pid, task_tgid(current), ctx);
+}
+
+/*
+ * Account a receive of @m by @task (the caller, or a waiter handed @m).
+ * recv_lock held.
+ */
 static void kipc_mq_account_recv(struct kipc_mq *q, struct kipc_mq_kmsg *m,
 				 struct task_struct *task,
 				 struct kipc_mq_ctx *ctx)
 {
-	q->st.io.reads++;
-	q->st.io.bytes_out += m->len;
-	q->rtime = kipc_mq_now(ctx);
-	kipc_mq_set_pid(&q->lrpid, task_tgid(task), ctx);
+	q->rx.reads++;
+	q->rx.bytes_out += m->len;
+	q->rx.time = kipc_mq_now(ctx);
+	kipc_mq_set_pid(&q->rx.pid, task_tgid(task), ctx);
 }
 
 /*
  * As ipc/msg.c's pipelined_send(): give @m to the first waiting receiver
  * that wants it.  Receivers it matches but that cannot take it are woken
  * on the way: a peeker to look at the queue again, one whose buffer is
- * too small with its error, as msgrcv() gets E2BIG there.
+ * too small with its error, as msgrcv() gets E2BIG there.  Both locks.
  */
 static bool kipc_mq_pipelined_send(struct kipc_mq *q, struct kipc_mq_kmsg *m,
 				   struct kipc_mq_ctx *ctx)
@@ -600,76 +822,90 @@ static bool kipc_mq_pipelined_send(struct kipc_mq *q, struct kipc_mq_kmsg *m,
 	return false;
 }
 
-/* Send @m if it fits or a receiver takes it; false if it must wait. */
+/*
+ * Send @m if it fits or a receiver takes it; false if it must wait.
+ * Both locks held.
+ */
 static bool kipc_mq_deliver(struct kipc_mq *q, struct kipc_mq_kmsg *m,
 			    struct kipc_mq_ctx *ctx)
 {
-	m->seq = q->seq++;
+	m->seq = q->tx.seq++;
 	if (list_empty(&q->rwaiters) || !kipc_mq_pipelined_send(q, m, ctx)) {
 		if (!kipc_mq_fits(q, m->len))
 			return false;
-		kipc_mq_link(q, m, ctx);
+		kipc_mq_publish(q, m, ctx);
 	}
-	q->st.io.writes++;
-	q->st.io.bytes_in += m->len;
-	q->stime = kipc_mq_now(ctx);
-	kipc_mq_set_pid(&q->lspid, task_tgid(current), ctx);
+	kipc_mq_account_send(q, m, ctx);
 	return true;
 }
 
-/* Take @m off the queue for the caller. */
+/*
+ * Take @m off the queue for the caller.  recv_lock held; blocked senders
+ * are the caller's to wake, under both locks.
+ */
 static void kipc_mq_unlink(struct kipc_mq *q, struct kipc_mq_kmsg *m,
 			   struct kipc_mq_ctx *ctx)
 {
 	list_del(&m->link);
-	q->nmsgs--;
-	q->bytes -= m->len;
-	if (!q->nmsgs)
-		kipc_mq_event(q, ctx, KIPC_EVENT_EMPTY);
+	WRITE_ONCE(q->rx.msgs, q->rx.msgs + 1);
+	WRITE_ONCE(q->rx.bytes, q->rx.bytes + m->len);
+	/* Only then look at the senders' count, on their cache line. */
+	if (list_empty(&q->msgs) && !kipc_mq_nmsgs(q))
+		kipc_mq_event(ctx, KIPC_EVENT_EMPTY, 0);
 	kipc_mq_account_recv(q, m, current, ctx);
 	kipc_mq_ready(q, ctx, KIPC_MQ_CTX_OUT);
-	if (!list_empty(&q->swaiters))
-		kipc_mq_wake_senders(q, ctx);
 }
 
 /*
  * Copying a received message out failed: undo the receive and put it
- * back where it was (or to a receiver that waits for it now), even if
- * the queue filled up in between.  Takes and drops the lock.
+ * back where it was by its sequence number (or to a receiver that waits
+ * for it now), even if the queue filled up in between.  Takes and drops
+ * both locks.
  */
 static void kipc_mq_requeue(struct kipc_mq *q, struct kipc_mq_kmsg **msgs,
 			    unsigned int n)
 {
+	struct kipc_mq_kmsg *m, *pos;
 	struct kipc_mq_ctx ctx;
 	unsigned int i;
 
 	kipc_mq_ctx_init(&ctx);
-	spin_lock(&q->lock);
+	kipc_mq_lock(q);
 	for (i = 0; i < n; i++) {
-		struct kipc_mq_kmsg *m = msgs[i];
-
+		m = msgs[i];
 		/* Not below 0 if the counters were reset meanwhile. */
-		q->st.io.reads -= min_t(u64, q->st.io.reads, 1);
-		q->st.io.bytes_out -= min_t(u64, q->st.io.bytes_out, m->len);
-		if (list_empty(&q->rwaiters) ||
-		    !kipc_mq_pipelined_send(q, m, &ctx))
-			kipc_mq_link(q, m, &ctx);
+		q->rx.reads -= min_t(u64, q->rx.reads, 1);
+		q->rx.bytes_out -= min_t(u64, q->rx.bytes_out, m->len);
+		if (!list_empty(&q->rwaiters) &&
+		    kipc_mq_pipelined_send(q, m, &ctx))
+			continue;
+		list_for_each_entry(pos, &q->msgs, link) {
+			if (pos->seq > m->seq)
+				break;
+		}
+		list_add_tail(&m->link, &pos->link);
+		WRITE_ONCE(q->rx.msgs, q->rx.msgs - 1);
+		WRITE_ONCE(q->rx.bytes, q->rx.bytes - m->len);
+		/* The one place rx goes down: the senders' view must follow. */
+		kipc_mq_tx_refresh(q);
+		kipc_mq_queued(q, m, &ctx);
 	}
-	spin_unlock(&q->lock);
+	kipc_mq_unlock(q);
 	kipc_mq_post(q, &ctx);
 }
 
 /*
- * Sleep on @list until a waker hands @w a state.  Called with the lock
- * held, returns without it; pending work in @ctx is done before sleeping.
- * A waker unlinks @w, writes the state last and never touches @w again,
- * so a woken task that sees the state needs no lock at all: a receiver
- * handed its message returns without touching the queue.  Returns the
- * state, or -ERESTARTSYS if a signal came first.
+ * Sleep on @list until a waker hands @w a state.  Called with both locks
+ * held, returns without them; pending work in @ctx is done before
+ * sleeping.  A waker unlinks @w, writes the state last and never touches
+ * @w again, so a woken task that sees the state needs no lock at all: a
+ * receiver handed its message returns without touching the queue.
+ * Returns the state, or -ERESTARTSYS if a signal came first.
  */
 static int kipc_mq_wait(struct kipc_mq *q, struct kipc_mq_waiter *w,
 			struct list_head *list, u32 *nr,
-			struct kipc_mq_ctx *ctx) __releases(&q->lock)
+			struct kipc_mq_ctx *ctx) __releases(&q->recv_lock)
+	__releases(&q->send_lock)
 {
 	int state;
 
@@ -678,7 +914,7 @@ static int kipc_mq_wait(struct kipc_mq *q, struct kipc_mq_waiter *w,
 	list_add_tail(&w->link, list);
 	(*nr)++;
 	for (;;) {
-		spin_unlock(&q->lock);
+		kipc_mq_unlock(q);
 		kipc_mq_post(q, ctx);
 
 		/* The waker stores the state, then wakes: no wake-up is lost. */
@@ -693,7 +929,7 @@ static int kipc_mq_wait(struct kipc_mq *q, struct kipc_mq_waiter *w,
 		if (state != KIPC_MQ_WAITING)
 			return state;
 
-		spin_lock(&q->lock);
+		kipc_mq_lock(q);
 		state = w->state;
 		if (state == KIPC_MQ_WAITING && signal_pending(current)) {
 			list_del(&w->link);
@@ -701,7 +937,7 @@ static int kipc_mq_wait(struct kipc_mq *q, struct kipc_mq_waiter *w,
 			state = -ERESTARTSYS;
 		}
 		if (state != KIPC_MQ_WAITING) {
-			spin_unlock(&q->lock);
+			kipc_mq_unlock(q);
 			return state;
 		}
 		/* Woken for nothing: sleep again, still in line. */
@@ -714,7 +950,7 @@ static int kipc_mq_wait(struct kipc_mq *q, struct kipc_mq_waiter *w,
  */
 static noinline int kipc_mq_wait_send(struct kipc_mq *q, u32 size,
 				      struct kipc_mq_ctx *ctx)
-	__releases(&q->lock)
+	__releases(&q->recv_lock) __releases(&q->send_lock)
 {
 	struct kipc_mq_waiter w;
 
@@ -726,7 +962,7 @@ static noinline int kipc_mq_wait_recv(struct kipc_mq *q, s64 type,
 				      enum kipc_mq_mode mode, u32 maxsize,
 				      bool peek, struct kipc_mq_kmsg **msg,
 				      struct kipc_mq_ctx *ctx)
-	__releases(&q->lock)
+	__releases(&q->recv_lock) __releases(&q->send_lock)
 {
 	struct kipc_mq_waiter w;
 	int ret;
@@ -744,6 +980,41 @@ static noinline int kipc_mq_wait_recv(struct kipc_mq *q, s64 type,
 /* --- send ----------------------------------------------------------------- */
 
 /*
+ * The common case, under send_lock alone: send @msgs[0..n) while no
+ * receiver is blocked (a receiver registers under both locks, so that
+ * cannot change under send_lock) and each fits by counts receivers can
+ * only have made smaller.  Returns how many were sent; the others are
+ * for kipc_mq_send_msgs() to send, refuse or wait for, under both locks.
+ */
+static unsigned int kipc_mq_send_fast(struct kipc_mq *q,
+				      struct kipc_mq_kmsg **msgs,
+				      unsigned int n, struct kipc_mq_ctx *ctx)
+{
+	struct llist_node *newest = NULL;
+	unsigned int i;
+
+	spin_lock(&q->send_lock);
+	for (i = 0; i < n; i++) {
+		struct kipc_mq_kmsg *m = msgs[i];
+
+		if (m->len > q->max_msg_size || q->nr_rwait ||
+		    !kipc_mq_fits(q, m->len))
+			break;
+		m->seq = q->tx.seq++;
+		kipc_mq_count_in(q, m, ctx);
+		kipc_mq_account_send(q, m, ctx);
+		/* Chained newest first, as the inbox keeps them. */
+		m->lnode.next = newest;
+		newest = &m->lnode;
+	}
+	/* All at once: one atomic operation on the inbox per call. */
+	if (i)
+		llist_add_batch(newest, &msgs[0]->lnode, &q->inbox);
+	spin_unlock(&q->send_lock);
+	return i;
+}
+
+/*
  * Send the prepared messages @msgs[0..n), blocking for room where their
  * flags allow.  Returns how many were sent; *err says why it stopped
  * short.  Sent messages belong to the queue, the others to the caller.
@@ -755,11 +1026,15 @@ static unsigned int kipc_mq_send_msgs(struct kipc_mq *q,
 {
 	struct kipc_mq_ctx ctx;
 	bool waited = false;
-	unsigned int i = 0;
+	unsigned int i;
 	int ret = 0;
 
 	kipc_mq_ctx_init(&ctx);
-	spin_lock(&q->lock);
+	i = kipc_mq_send_fast(q, msgs, n, &ctx);
+	if (i == n)
+		goto out_unlocked;
+
+	kipc_mq_lock(q);
 	while (i < n) {
 		struct kipc_mq_kmsg *m = msgs[i];
 
@@ -778,16 +1053,16 @@ static unsigned int kipc_mq_send_msgs(struct kipc_mq *q,
 			break;
 		}
 		if (!waited) {
-			q->st.io.write_waits++;
+			q->tx.waits++;
 			waited = true;
 		}
 		ret = kipc_mq_wait_send(q, m->len, &ctx);
 		if (ret < 0)
 			goto out_unlocked;
 		ret = 0;
-		spin_lock(&q->lock);
+		kipc_mq_lock(q);
 	}
-	spin_unlock(&q->lock);
+	kipc_mq_unlock(q);
 out_unlocked:
 	kipc_mq_post(q, &ctx);
 	*err = ret;
@@ -839,7 +1114,7 @@ static inline int kipc_mq_err(int err, bool file_api)
 
 /*
  * The message @sel asks for, unlinked, or an error: -E2BIG if it does not
- * fit (it stays queued), -ENOMSG if there is none.  Lock held.
+ * fit (it stays queued), -ENOMSG if there is none.  Both locks held.
  */
 static struct kipc_mq_kmsg *kipc_mq_take(struct kipc_mq *q, s64 type,
 					 enum kipc_mq_mode mode, u32 maxsize,
@@ -852,16 +1127,59 @@ static struct kipc_mq_kmsg *kipc_mq_take(struct kipc_mq *q, s64 type,
 	if (m->len > maxsize)
 		return ERR_PTR(-E2BIG);
 	kipc_mq_unlink(q, m, ctx);
+	if (!list_empty(&q->swaiters))
+		kipc_mq_wake_senders(q, ctx);
 	return m;
 }
 
 /*
+ * The common case, under recv_lock alone: take the oldest messages, as
+ * many as there are and fit @maxsize[i], up to @n.  Returns how many
+ * were taken into @msgs; *why says why it stopped short: -ENOMSG (the
+ * queue is empty) or -E2BIG (the next message does not fit).  Waiting
+ * is for the caller, under both locks.
+ */
+static unsigned int kipc_mq_take_fast(struct kipc_mq *q,
+				      struct kipc_mq_kmsg **msgs,
+				      const u32 *maxsize, unsigned int n,
+				      int *why, struct kipc_mq_ctx *ctx)
+{
+	struct kipc_mq_kmsg *m;
+	bool senders;
+	unsigned int i;
+
+	*why = 0;
+	if (!n)
+		return 0;
+	spin_lock(&q->recv_lock);
+	for (i = 0; i < n; i++) {
+		m = kipc_mq_first(q);
+		if (!m || m->len > maxsize[i]) {
+			*why = m ? -E2BIG : -ENOMSG;
+			break;
+		}
+		kipc_mq_unlink(q, m, ctx);
+		msgs[i] = m;
+	}
+	/* Senders block under both locks, so none is missed here. */
+	senders = i && q->nr_swait;
+	spin_unlock(&q->recv_lock);
+	if (senders) {
+		kipc_mq_lock(q);
+		kipc_mq_wake_senders(q, ctx);
+		kipc_mq_unlock(q);
+	}
+	return i;
+}
+
+/*
  * As kipc_mq_take(), waiting for a message when there is none (unless
- * !@wait).  Called with the lock held, returns without it.
+ * !@wait).  Called with both locks held, returns without them.
  */
 static struct kipc_mq_kmsg *
 kipc_mq_take_wait(struct kipc_mq *q, const struct kipc_mq_sel *sel, bool wait,
-		  struct kipc_mq_ctx *ctx) __releases(&q->lock)
+		  struct kipc_mq_ctx *ctx) __releases(&q->recv_lock)
+	__releases(&q->send_lock)
 {
 	u32 maxsize = kipc_mq_maxsize(sel->flags, sel->bufsize);
 	s64 type = sel->type;
@@ -873,11 +1191,11 @@ kipc_mq_take_wait(struct kipc_mq *q, const struct kipc_mq_sel *sel, bool wait,
 	for (;;) {
 		m = kipc_mq_take(q, type, mode, maxsize, ctx);
 		if (!wait || m != ERR_PTR(-ENOMSG)) {
-			spin_unlock(&q->lock);
+			kipc_mq_unlock(q);
 			return m;
 		}
 		if (!waited) {
-			q->st.io.read_waits++;
+			q->rx.waits++;
 			waited = true;
 		}
 		ret = kipc_mq_wait_recv(q, type, mode, maxsize, false, &m, ctx);
@@ -885,7 +1203,7 @@ kipc_mq_take_wait(struct kipc_mq *q, const struct kipc_mq_sel *sel, bool wait,
 			return m;
 		if (ret < 0)
 			return ERR_PTR(ret);
-		spin_lock(&q->lock);
+		kipc_mq_lock(q);
 	}
 }
 
@@ -922,7 +1240,7 @@ static int kipc_mq_peek(struct kipc_mq *q, struct kipc_mq_sel *sel,
 	int ret;
 
 	kipc_mq_ctx_init(&ctx);
-	spin_lock(&q->lock);
+	kipc_mq_lock(q);
 	for (;;) {
 		m = kipc_mq_find(q, type, mode);
 		if (m) {
@@ -932,13 +1250,13 @@ static int kipc_mq_peek(struct kipc_mq *q, struct kipc_mq_sel *sel,
 			}
 			n = min(m->len, sel->bufsize);
 			if (n > tmpsize) {
-				spin_unlock(&q->lock);
+				kipc_mq_unlock(q);
 				kvfree(tmp);
 				tmp = kvmalloc(n, KIPC_MQ_GFP_BIG);
 				if (!tmp)
 					return -ENOMEM;
 				tmpsize = n;
-				spin_lock(&q->lock);
+				kipc_mq_lock(q);
 				continue;
 			}
 			memcpy(tmp, m->data, n);
@@ -951,15 +1269,15 @@ static int kipc_mq_peek(struct kipc_mq *q, struct kipc_mq_sel *sel,
 			break;
 		}
 		if (!waited) {
-			q->st.io.read_waits++;
+			q->rx.waits++;
 			waited = true;
 		}
 		ret = kipc_mq_wait_recv(q, type, mode, maxsize, true, &m, &ctx);
 		if (ret < 0)
 			goto out_unlocked;
-		spin_lock(&q->lock);
+		kipc_mq_lock(q);
 	}
-	spin_unlock(&q->lock);
+	kipc_mq_unlock(q);
 	if (ret > 0 && copy_to_user(sel->buf, tmp, ret))
 		ret = -EFAULT;
 	if (ret >= 0 && um && kipc_mq_put_desc(um, mtype, ret))
@@ -980,19 +1298,25 @@ static int kipc_mq_recv_one(struct kipc_mq *q, struct kipc_mq_sel *sel,
 {
 	bool file_api = !um;
 	bool wait = !nonblock && !(sel->flags & KIPC_MQ_NOWAIT);
+	u32 maxsize = kipc_mq_maxsize(sel->flags, sel->bufsize);
 	struct kipc_mq_kmsg *m;
 	struct kipc_mq_ctx ctx;
+	int why;
 	u32 n;
 
 	if (sel->flags & KIPC_MQ_PEEK)
 		return kipc_mq_peek(q, sel, um, wait);
 
 	kipc_mq_ctx_init(&ctx);
-	spin_lock(&q->lock);
-	m = kipc_mq_take_wait(q, sel, wait, &ctx);
-	kipc_mq_post(q, &ctx);
-	if (IS_ERR(m))
-		return kipc_mq_err(PTR_ERR(m), file_api);
+	if (!sel->type && kipc_mq_take_fast(q, &m, &maxsize, 1, &why, &ctx)) {
+		kipc_mq_post(q, &ctx);
+	} else {
+		kipc_mq_lock(q);
+		m = kipc_mq_take_wait(q, sel, wait, &ctx);
+		kipc_mq_post(q, &ctx);
+		if (IS_ERR(m))
+			return kipc_mq_err(PTR_ERR(m), file_api);
+	}
 
 	n = min(m->len, sel->bufsize);
 	if (unlikely(copy_to_user(sel->buf, m->data, n) ||
@@ -1014,7 +1338,8 @@ static int kipc_mq_recv_one(struct kipc_mq *q, struct kipc_mq_sel *sel,
 struct kipc_mq_chunk {
 	struct kipc_mq_msg desc[KIPC_MQ_CHUNK];
 	struct kipc_mq_kmsg *msg[KIPC_MQ_CHUNK];
-	u32 flags[KIPC_MQ_CHUNK];
+	u32 flags[KIPC_MQ_CHUNK]; /* send */
+	u32 maxsize[KIPC_MQ_CHUNK]; /* receive */
 	/* small buffers taken from or given back to the cache at once */
 	struct kipc_mq_kmsg *small[KIPC_MQ_CHUNK];
 	unsigned int nsmall;
@@ -1133,7 +1458,7 @@ static int kipc_mq_send_batch(struct kipc_mq *q,
 }
 
 /*
- * Receive up to n messages as @c->desc[] asks, taking the lock once.
+ * Receive up to n messages as @c->desc[] asks, taking the locks once.
  * Only the first of the whole batch may wait.  Returns how many were
  * taken into @c->msg[]; *err says why it stopped short.
  */
@@ -1147,8 +1472,22 @@ static unsigned int kipc_mq_take_chunk(struct kipc_mq *q,
 
 	kipc_mq_ctx_init(&ctx);
 	*err = 0;
-	spin_lock(&q->lock);
-	for (i = 0; i < n; i++) {
+	/* Those that take the oldest message go first, under recv_lock. */
+	for (i = 0; i < n && !c->desc[i].type; i++)
+		c->maxsize[i] =
+			kipc_mq_maxsize(c->desc[i].flags, c->desc[i].len);
+	i = kipc_mq_take_fast(q, c->msg, c->maxsize, i, err, &ctx);
+	/*
+	 * Stopped after taking some: the reason is final, as only the
+	 * first may wait.  Otherwise what is left (waiting, typed
+	 * receives) is decided under both locks.
+	 */
+	if (i == n || (i && *err))
+		goto out_unlocked;
+	*err = 0;
+
+	kipc_mq_lock(q);
+	for (; i < n; i++) {
 		struct kipc_mq_msg *d = &c->desc[i];
 		struct kipc_mq_sel sel = {
 			.type = d->type,
@@ -1158,7 +1497,7 @@ static unsigned int kipc_mq_take_chunk(struct kipc_mq *q,
 
 		if (!i && may_wait && !(d->flags & KIPC_MQ_NOWAIT)) {
 			m = kipc_mq_take_wait(q, &sel, true, &ctx);
-			spin_lock(&q->lock);
+			kipc_mq_lock(q);
 		} else {
 			s64 type = d->type;
 			enum kipc_mq_mode mode;
@@ -1174,7 +1513,8 @@ static unsigned int kipc_mq_take_chunk(struct kipc_mq *q,
 		}
 		c->msg[i] = m;
 	}
-	spin_unlock(&q->lock);
+	kipc_mq_unlock(q);
+out_unlocked:
 	kipc_mq_post(q, &ctx);
 	return i;
 }
@@ -1273,7 +1613,7 @@ static void kipc_mq_set_limits(struct kipc_mq *q,
 	bool changed = false;
 
 	kipc_mq_ctx_init(&ctx);
-	spin_lock(&q->lock);
+	kipc_mq_lock(q);
 	if ((mask & KIPC_MQ_SET_BYTES) && q->max_bytes != l->max_bytes) {
 		q->max_bytes = l->max_bytes;
 		changed = true;
@@ -1290,9 +1630,9 @@ static void kipc_mq_set_limits(struct kipc_mq *q,
 	if (changed) {
 		kipc_mq_wake_all_senders(q, &ctx);
 		kipc_mq_ready(q, &ctx, KIPC_MQ_CTX_OUT);
-		kipc_mq_event(q, &ctx, KIPC_EVENT_RESIZED);
+		kipc_mq_event(&ctx, KIPC_EVENT_RESIZED, kipc_mq_bytes(q));
 	}
-	spin_unlock(&q->lock);
+	kipc_mq_unlock(q);
 	kipc_mq_post(q, &ctx);
 }
 
@@ -1303,28 +1643,33 @@ static u32 kipc_mq_flush(struct kipc_mq *q)
 	u32 n;
 
 	kipc_mq_ctx_init(&ctx);
-	spin_lock(&q->lock);
-	n = q->nmsgs;
+	kipc_mq_lock(q);
+	n = kipc_mq_nmsgs(q);
 	if (n) {
 		list_splice_init(&q->msgs, &ctx.free);
-		q->nmsgs = 0;
-		q->bytes = 0;
-		kipc_mq_event(q, &ctx, KIPC_EVENT_FLUSHED);
+		WRITE_ONCE(q->rx.msgs, q->tx.msgs);
+		WRITE_ONCE(q->rx.bytes, q->tx.bytes);
+		kipc_mq_event(&ctx, KIPC_EVENT_FLUSHED, 0);
 		kipc_mq_ready(q, &ctx, KIPC_MQ_CTX_OUT);
 		kipc_mq_wake_senders(q, &ctx);
 	}
-	spin_unlock(&q->lock);
+	kipc_mq_unlock(q);
 	kipc_mq_post(q, &ctx);
 	return n;
 }
 
 static void kipc_mq_reset_stats(struct kipc_mq *q)
 {
-	spin_lock(&q->lock);
-	memset(&q->st, 0, sizeof(q->st));
-	q->st.io.peak_fill = q->bytes;
-	q->st.peak_msgs = q->nmsgs;
-	spin_unlock(&q->lock);
+	kipc_mq_lock(q);
+	q->tx.writes = 0;
+	q->tx.bytes_in = 0;
+	q->tx.waits = 0;
+	q->tx.peak_fill = kipc_mq_bytes(q);
+	q->tx.peak_msgs = kipc_mq_nmsgs(q);
+	q->rx.reads = 0;
+	q->rx.bytes_out = 0;
+	q->rx.waits = 0;
+	kipc_mq_unlock(q);
 }
 
 static noinline long kipc_mq_ioctl_stat(struct kipc_mq *q,
@@ -1333,18 +1678,18 @@ static noinline long kipc_mq_ioctl_stat(struct kipc_mq *q,
 	struct kipc_mq_stat st, *s = &st;
 
 	memset(s, 0, sizeof(*s));
-	spin_lock(&q->lock);
-	s->msgs = q->nmsgs;
-	s->bytes = min_t(u64, q->bytes, U32_MAX);
+	kipc_mq_lock(q);
+	s->msgs = kipc_mq_nmsgs(q);
+	s->bytes = min_t(u64, kipc_mq_bytes(q), U32_MAX);
 	s->max_bytes = q->max_bytes;
 	s->max_msg_size = q->max_msg_size;
 	s->max_msgs = q->max_msgs;
 	/* pid_vnr(NULL) is 0; a pid from outside our namespace too. */
-	s->last_send_pid = pid_vnr(q->lspid);
-	s->last_recv_pid = pid_vnr(q->lrpid);
-	s->last_send_time = q->stime;
-	s->last_recv_time = q->rtime;
-	spin_unlock(&q->lock);
+	s->last_send_pid = pid_vnr(q->tx.pid);
+	s->last_recv_pid = pid_vnr(q->rx.pid);
+	s->last_send_time = q->tx.time;
+	s->last_recv_time = q->rx.time;
+	kipc_mq_unlock(q);
 	return copy_to_user(us, s, sizeof(*s)) ? -EFAULT : 0;
 }
 
@@ -1410,21 +1755,21 @@ static __poll_t kipc_mq_poll(struct file *file, poll_table *wait)
 	struct kipc_mq *q = f->q;
 	__poll_t mask = 0;
 
-	/* Set under the lock, so every later state change sees it. */
+	/* Set under both locks, so every later state change sees it. */
 	if (!READ_ONCE(q->poll_used)) {
-		spin_lock(&q->lock);
+		kipc_mq_lock(q);
 		q->poll_used = true;
-		spin_unlock(&q->lock);
+		kipc_mq_unlock(q);
 	}
 	poll_wait(file, &q->pollwq, wait);
 	/* Pairs with wq_has_sleeper() in kipc_mq_post(), as sock_poll_wait(). */
 	smp_mb();
 
-	if ((file->f_mode & FMODE_READ) && READ_ONCE(q->nmsgs))
+	if ((file->f_mode & FMODE_READ) && kipc_mq_nmsgs(q))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if ((file->f_mode & FMODE_WRITE) &&
-	    READ_ONCE(q->nmsgs) < READ_ONCE(q->max_msgs) &&
-	    READ_ONCE(q->bytes) <= READ_ONCE(q->max_bytes))
+	    kipc_mq_nmsgs(q) < READ_ONCE(q->max_msgs) &&
+	    kipc_mq_bytes(q) <= READ_ONCE(q->max_bytes))
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	return mask;
 }
@@ -1606,8 +1951,12 @@ static const struct file_operations kipc_mq_fops = {
 
 static void kipc_mq_init_queue(struct kipc_mq *q)
 {
-	spin_lock_init(&q->lock);
+	spin_lock_init(&q->send_lock);
+	spin_lock_init(&q->recv_lock);
 	INIT_LIST_HEAD(&q->msgs);
+	init_llist_head(&q->inbox);
+	init_llist_head(&q->returned);
+	atomic_set(&q->nreturned, 0);
 	INIT_LIST_HEAD(&q->rwaiters);
 	INIT_LIST_HEAD(&q->swaiters);
 	init_waitqueue_head(&q->pollwq);
@@ -1627,6 +1976,7 @@ static void kipc_mq_free_queue(struct kipc_mq *q)
 {
 	struct kipc_mq_kmsg *m, *tmp;
 
+	kipc_mq_drain_inbox(q);
 	list_for_each_entry_safe(m, tmp, &q->msgs, link) {
 		list_del(&m->link);
 		if (m->len > KIPC_MQ_SMALL_MAX)
@@ -1634,12 +1984,15 @@ static void kipc_mq_free_queue(struct kipc_mq *q)
 		else
 			kmem_cache_free(kipc_mq_cachep, m);
 	}
+	llist_for_each_entry_safe(m, tmp, llist_del_all(&q->returned), lnode)
+		kmem_cache_free(kipc_mq_cachep, m);
+	atomic_set(&q->nreturned, 0);
 	while (q->ncached)
 		kmem_cache_free(kipc_mq_cachep, q->cached[--q->ncached]);
-	put_pid(q->lspid);
-	put_pid(q->lrpid);
-	q->lspid = NULL;
-	q->lrpid = NULL;
+	put_pid(q->tx.pid);
+	put_pid(q->rx.pid);
+	q->tx.pid = NULL;
+	q->rx.pid = NULL;
 }
 
 static void kipc_mq_teardown(unsigned int n)
@@ -1705,7 +2058,7 @@ static struct kipc_devbase *kipc_mq_get(unsigned int index)
 static int kipc_mq_fill(struct sk_buff *skb, unsigned int index)
 {
 	struct kipc_nl_stat peak_msgs = { .attr = KIPC_STAT_PEAK_MSGS };
-	struct kipc_mq_stats st;
+	struct kipc_io_stats io;
 	struct kipc_mq *q;
 	u32 max_msg_size, max_msgs, nmsgs, nr_rwait, nr_swait;
 	u64 max_bytes, bytes, high_water;
@@ -1714,18 +2067,26 @@ static int kipc_mq_fill(struct sk_buff *skb, unsigned int index)
 		return -ENODEV;
 	q = &kipc_mqs[index];
 
-	spin_lock(&q->lock);
-	st = q->st;
-	peak_msgs.value = st.peak_msgs;
+	kipc_mq_lock(q);
+	io = (struct kipc_io_stats){
+		.bytes_in = q->tx.bytes_in,
+		.bytes_out = q->rx.bytes_out,
+		.writes = q->tx.writes,
+		.reads = q->rx.reads,
+		.write_waits = q->tx.waits,
+		.read_waits = q->rx.waits,
+		.peak_fill = q->tx.peak_fill,
+	};
+	peak_msgs.value = q->tx.peak_msgs;
 	max_bytes = q->max_bytes;
-	bytes = q->bytes;
+	bytes = kipc_mq_bytes(q);
 	max_msg_size = q->max_msg_size;
 	max_msgs = q->max_msgs;
-	nmsgs = q->nmsgs;
+	nmsgs = kipc_mq_nmsgs(q);
 	nr_rwait = q->nr_rwait;
 	nr_swait = q->nr_swait;
 	high_water = q->high_water;
-	spin_unlock(&q->lock);
+	kipc_mq_unlock(q);
 
 	if (nla_put_u64_64bit(skb, KIPC_A_CAPACITY, max_bytes, KIPC_A_PAD) ||
 	    nla_put_u64_64bit(skb, KIPC_A_FILL, bytes, KIPC_A_PAD) ||
@@ -1737,7 +2098,7 @@ static int kipc_mq_fill(struct sk_buff *skb, unsigned int index)
 	    nla_put_u64_64bit(skb, KIPC_A_HIGH_WATER, high_water, KIPC_A_PAD))
 		return -EMSGSIZE;
 
-	return kipc_nl_put_stats(skb, &q->base, &st.io, &peak_msgs, 1);
+	return kipc_nl_put_stats(skb, &q->base, &io, &peak_msgs, 1);
 }
 
 /* The limits a netlink request may set, with their attributes. */
@@ -1873,9 +2234,9 @@ static int kipc_mq_set(unsigned int index, struct nlattr **attrs,
 	if (attrs[KIPC_A_RESET_STATS])
 		kipc_mq_reset_stats(q);
 	if (attrs[KIPC_A_HIGH_WATER]) {
-		spin_lock(&q->lock);
+		kipc_mq_lock(q);
 		q->high_water = nla_get_u64(attrs[KIPC_A_HIGH_WATER]);
-		spin_unlock(&q->lock);
+		kipc_mq_unlock(q);
 	}
 	return 0;
 }

@@ -29,9 +29,9 @@ limits() {
 }
 ipc_before=$(ipc_count)
 limits_before=$(limits)
-mechs=pipe,kipc-mq
+mechs=pipe,kipc-mq,sysv-msg
 
-plan 16
+plan 17
 
 run list kipc-bench --list
 checks "--list exits 0" "rc_is list 0"
@@ -64,15 +64,23 @@ checks "pipe: latency on one and two CPUs, and streaming, at 64 B and 4 KiB" \
 if [ -d /dev/kipc ]; then
 	checks "kipc-mq measured (the module is loaded)" \
 		"[ \$(results kipc-mq stream | grep -c '\"status\": \"ok\"') -eq 2 ]"
+	checks "the call reference: getppid() and the kipc ioctl measured" \
+		"grep -q '{\"call\": \"getppid\", \"ns\": [1-9]' $T/b.json && \
+		 grep -q '{\"call\": \"ioctl-enotty\", \"ns\": [1-9]' $T/b.json && \
+		 grep -q 'no-op ioctl cap [1-9][0-9]* = ' $T/quick.out"
 else
 	checks "kipc-mq skipped with a note (no module)" \
 		"results kipc-mq stream | grep -q 'kipc module not loaded'"
+	checks "the call reference: getppid() measured, the kipc ioctl not" \
+		"grep -q '{\"call\": \"getppid\", \"ns\": [1-9]' $T/b.json && \
+		 grep -q '{\"call\": \"ioctl-enotty\", \"ns\": null' $T/b.json"
 fi
-checks "the CSV has its header and one row per result and memcpy size" \
+checks "the CSV has its header and one row per result, memcpy size and call" \
 	"head -1 $T/b.csv | grep -q '^mechanism,workload,placement,size,status,' && \
 	 [ \$((\$(wc -l < $T/b.csv) - 1)) -eq \
 	   \$((\$(grep -c '\"mechanism\": \"' $T/b.json) + \
-	      \$(grep -c '^    {\"size\": ' $T/b.json))) ]"
+	      \$(grep -c '^    {\"size\": ' $T/b.json) + \
+	      \$(grep -c '^    {\"call\": ' $T/b.json))) ]"
 checks "the targets are reported as ratios" \
 	"grep -q '^Targets' $T/quick.out && grep -q '\"ratios\": \\[' $T/b.json"
 

@@ -189,6 +189,7 @@ void kb_run_rep(const struct kb_mech *m, enum kb_workload wl,
 		enum kb_placement pl, size_t size, const struct kb_work *w,
 		struct kb_rep *out);
 double kb_memcpy_mbps(size_t size, unsigned long long bytes);
+double kb_call_ns(int fd, unsigned long loops);
 
 /* payload */
 void kb_payload_fill(uint8_t *buf, size_t len);
@@ -218,6 +219,15 @@ struct kb_ref {
 	double mbps;
 };
 
+/* What a system call costs when the kernel does no work in it. */
+enum kb_call { KB_CALL_GETPPID, KB_CALL_IOCTL, KB_NCALLS };
+
+struct kb_call_ref {
+	const char *name;	/* for the JSON and CSV */
+	const char *what;	/* for the text report */
+	double ns;		/* per call; < 0: not measured */
+};
+
 struct kb_ratio {
 	const char *name;
 	const char *target_text;
@@ -232,6 +242,7 @@ struct kb_report {
 	size_t nres;
 	struct kb_ref *ref;
 	size_t nref;
+	struct kb_call_ref calls[KB_NCALLS];
 	struct kb_ratio *ratios;
 	size_t nratios;
 	char date[40];

@@ -90,6 +90,19 @@ static void text_ref(FILE *f, const struct kb_report *r)
 	for (size_t i = 0; i < r->nref; i++)
 		fprintf(f, "%10s %12.1f %12.1f\n", kb_size_str(r->ref[i].size),
 			r->ref[i].mbps, r->ref[i].mbps / 2);
+
+	fprintf(f, "\nsystem call reference (the kernel does no work; one call per message and side caps a stream at 1e9/ns msgs/s)\n");
+	fprintf(f, "%-44s %8s %12s\n", "call", "ns", "cap msgs/s");
+	for (int c = 0; c < KB_NCALLS; c++) {
+		const struct kb_call_ref *x = &r->calls[c];
+
+		if (x->ns > 0)
+			fprintf(f, "%-44s %8.0f %12.0f\n", x->what, x->ns,
+				1e9 / x->ns);
+		else
+			fprintf(f, "%-44s %8s %12s\n", x->what, "-",
+				"(not measured)");
+	}
 }
 
 static void text_latency(FILE *f, const struct kb_report *r)
@@ -321,6 +334,16 @@ int kb_report_json(const char *path, const struct kb_report *r)
 	for (size_t i = 0; i < r->nref; i++)
 		fprintf(f, "%s\n    {\"size\": %zu, \"mb_s\": %.6g}",
 			i ? "," : "", r->ref[i].size, r->ref[i].mbps);
+	fprintf(f, "\n  ],\n  \"syscall\": [");
+	for (int c = 0; c < KB_NCALLS; c++) {
+		const struct kb_call_ref *x = &r->calls[c];
+		double nan = 0.0 / 0.0;
+
+		fprintf(f, "%s\n    {\"call\": \"%s\", ", c ? "," : "", x->name);
+		json_num(f, "ns", x->ns > 0 ? x->ns : nan, false);
+		json_num(f, "cap_msgs_s", x->ns > 0 ? 1e9 / x->ns : nan, true);
+		fputc('}', f);
+	}
 	fprintf(f, "\n  ],\n  \"results\": [");
 	for (size_t i = 0; i < r->nres; i++) {
 		const struct kb_result *x = &r->res[i];
@@ -403,6 +426,17 @@ int kb_report_csv(const char *path, const struct kb_report *r)
 	for (size_t i = 0; i < r->nref; i++)
 		fprintf(f, "memcpy,reference,same,%zu,ok,,,,,,,,,%.6g,,,1,,,,\n",
 			r->ref[i].size, r->ref[i].mbps);
+	/* A call's cost as its p50, its cap as a message rate. */
+	for (int c = 0; c < KB_NCALLS; c++) {
+		const struct kb_call_ref *x = &r->calls[c];
+
+		if (x->ns > 0)
+			fprintf(f, "syscall-%s,reference,same,0,ok,3,,,%.6g,,,,,,%.6g,,0,,,,\n",
+				x->name, x->ns, 1e9 / x->ns);
+		else
+			fprintf(f, "syscall-%s,reference,same,0,skipped,,,,,,,,,,,,0,,,,not measured\n",
+				x->name);
+	}
 	for (size_t i = 0; i < r->nres; i++) {
 		const struct kb_result *x = &r->res[i];
 

@@ -12,11 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 
+#include <linux/kipc.h>
+
 #include "bench.h"
+
+/* A command no kipc device has: its drivers refuse it with ENOTTY. */
+#define KB_NULL_IOCTL _IO(KIPC_IOC_MAGIC, 0x7f)
 
 struct kb_opts kb_opts = {
 	.batch = 64,
@@ -660,6 +667,31 @@ done:
 		out->max = (double)l.samples[l.n - 1];
 	}
 	loop_free(&l);
+}
+
+/* --- the system call reference ------------------------------------------- */
+
+/*
+ * Nanoseconds per call when the kernel does no work: getppid(), or with
+ * @fd >= 0 an ioctl() that @fd's driver refuses with ENOTTY, which passes
+ * the same descriptor lookup and security hooks as its real commands.
+ * -1 if the ioctl is not refused that way.
+ */
+double kb_call_ns(int fd, unsigned long loops)
+{
+	uint64_t t0, t1;
+
+	if (fd >= 0 && (ioctl(fd, KB_NULL_IOCTL) != -1 || errno != ENOTTY))
+		return -1;
+	t0 = kb_now_ns();
+	for (unsigned long i = 0; i < loops; i++) {
+		if (fd < 0)
+			syscall(SYS_getppid);
+		else
+			ioctl(fd, KB_NULL_IOCTL);
+	}
+	t1 = kb_now_ns();
+	return (double)(t1 - t0) / loops;
 }
 
 /* --- the memcpy reference ------------------------------------------------- */
