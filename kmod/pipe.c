@@ -3,10 +3,16 @@
  * kipc pipe: /dev/kipc/pipeN, an in-kernel twin of a FIFO (fifo(7), pipe(7))
  * built on a flat byte ring instead of pipe buffers and pages.
  *
- * Locking: one mutex per device guards the ring, the reader and writer
- * counts, the size and the counters.  The user copies are done under it
- * (as fs/pipe.c does), at most two copy_{to,from}_user() calls per round,
- * one per side of the wrap.
+ * Locking, in this order: wr_mutex serialises writers and rd_mutex
+ * readers, each held across its side's user copies; p->lock guards the
+ * ring's state (position, length, size), the reader and writer counts and
+ * the counters, and is held only to look at that state and to publish
+ * what was copied.  A reader copies out of the published data, a writer
+ * into the free space after it, so a reader and a writer copy at the same
+ * time without touching the same bytes, where fs/pipe.c makes them take
+ * turns under one mutex.  Whatever moves the data itself (resize, flush)
+ * takes both mutexes first.  At most two copy_{to,from}_user() calls per
+ * round, one per side of the wrap.
  *
  * Waiting: readers sleep on rd_wait until kipc_pipe_readable(), writers on
  * wr_wait until kipc_pipe_writable(); poll() answers from the same two
@@ -45,11 +51,19 @@ static unsigned int kipc_pipe_size = KIPC_PIPE_DEF_SIZE;
 module_param_named(pipe_size, kipc_pipe_size, uint, 0444);
 MODULE_PARM_DESC(pipe_size, "Initial size of each pipe ring (default 65536)");
 
+/*
+ * Copies of fewer bytes stay under p->lock: for them the two lock round
+ * trips that let the other side work meanwhile cost more than the copy.
+ */
+#define KIPC_PIPE_UNLOCKED_COPY 8192
+
 /* Like round_pipe_size(): larger requests are refused with EINVAL. */
 #define KIPC_PIPE_SIZE_LIMIT (1U << 31)
 
 struct kipc_pipe {
 	struct kipc_devbase base;
+	struct mutex wr_mutex;
+	struct mutex rd_mutex;
 	struct mutex lock;
 	wait_queue_head_t rd_wait;
 	wait_queue_head_t wr_wait;
@@ -61,6 +75,8 @@ struct kipc_pipe {
 	unsigned int size;
 	unsigned int rpos;
 	unsigned int len;
+	/* A writer is copying after the data: rpos must stay where it is. */
+	bool writing;
 
 	unsigned int readers;
 	unsigned int writers;
@@ -152,15 +168,12 @@ static unsigned int kipc_pipe_grew(struct kipc_pipe *p, unsigned int old)
 	return ev;
 }
 
-/* Copies n bytes (n <= free space) after the data; returns bytes copied. */
-static size_t kipc_pipe_copy_in(struct kipc_pipe *p, const char __user *ubuf,
-				size_t n)
+/* Copies n bytes (n <= free space) in at head; returns bytes copied. */
+static size_t kipc_pipe_copy_in(struct kipc_pipe *p, unsigned int head,
+				const char __user *ubuf, size_t n)
 {
-	unsigned int head = p->rpos + p->len;
 	size_t first, left;
 
-	if (head >= p->size)
-		head -= p->size;
 	first = min_t(size_t, n, p->size - head);
 	left = copy_from_user(p->buf + head, ubuf, first);
 	if (likely(!left) && n > first)
@@ -168,14 +181,14 @@ static size_t kipc_pipe_copy_in(struct kipc_pipe *p, const char __user *ubuf,
 	return first - left;
 }
 
-/* Copies n bytes (n <= len) from the front; returns bytes copied. */
-static size_t kipc_pipe_copy_out(struct kipc_pipe *p, char __user *ubuf,
-				 size_t n)
+/* Copies n bytes (n <= len) out from rpos; returns bytes copied. */
+static size_t kipc_pipe_copy_out(struct kipc_pipe *p, unsigned int rpos,
+				 char __user *ubuf, size_t n)
 {
 	size_t first, left;
 
-	first = min_t(size_t, n, p->size - p->rpos);
-	left = copy_to_user(ubuf, p->buf + p->rpos, first);
+	first = min_t(size_t, n, p->size - rpos);
+	left = copy_to_user(ubuf, p->buf + rpos, first);
 	if (likely(!left) && n > first)
 		return n - copy_to_user(ubuf + first, p->buf, n - first);
 	return first - left;
@@ -185,64 +198,74 @@ static ssize_t kipc_pipe_read(struct file *file, char __user *ubuf,
 			      size_t count, loff_t *ppos)
 {
 	struct kipc_pipe *p = kipc_pipe_of(file);
-	bool wake_writer = false, wake_next = false;
-	unsigned int ev = 0;
-	size_t done = 0;
+	bool wake_writer = false, wake_next = false, had_room;
+	unsigned int ev = 0, rpos;
+	size_t n, done = 0;
 	ssize_t ret = 0;
 
 	if (unlikely(!count))
 		return 0;
 
+	mutex_lock(&p->rd_mutex);
 	mutex_lock(&p->lock);
-	for (;;) {
-		if (kipc_pipe_has_data(p->len)) {
-			size_t n = min_t(size_t, count, p->len);
-			bool had_room = kipc_pipe_has_room(p->size, p->len);
-
-			done = kipc_pipe_copy_out(p, ubuf, n);
-			if (unlikely(!done)) {
-				ret = -EFAULT;
-				break;
-			}
-			p->len -= done;
-			p->rpos += done;
-			if (p->rpos >= p->size)
-				p->rpos -= p->size;
-			if (!p->len) {
-				/* Start over at 0: the next write is one copy. */
-				p->rpos = 0;
-				ev |= KIPC_PIPE_EV(KIPC_EVENT_EMPTY);
-			}
-			p->stats.reads++;
-			p->stats.bytes_out += done;
-			wake_writer = !had_room &&
-				      kipc_pipe_has_room(p->size, p->len);
-			ret = done;
-			break;
-		}
+	while (!kipc_pipe_has_data(p->len)) {
 		if (!p->writers)
-			break; /* EOF */
+			goto out; /* EOF */
 		if (file->f_flags & O_NONBLOCK) {
 			ret = -EAGAIN;
-			break;
+			goto out;
 		}
 		p->stats.read_waits++;
 		mutex_unlock(&p->lock);
+		mutex_unlock(&p->rd_mutex);
 
 		atomic_inc(&p->readers_waiting);
 		ret = wait_event_interruptible_exclusive(p->rd_wait,
 							 kipc_pipe_readable(p));
 		atomic_dec(&p->readers_waiting);
-		/* Nothing moved yet and the lock is dropped: just leave. */
+		/* Nothing moved yet and the locks are dropped: just leave. */
 		if (ret)
 			return -ERESTARTSYS;
+		mutex_lock(&p->rd_mutex);
 		mutex_lock(&p->lock);
 		wake_next = true;
 	}
+
+	/* Out of the published data, while writers add after it. */
+	n = min_t(size_t, count, p->len);
+	rpos = p->rpos;
+	if (n < KIPC_PIPE_UNLOCKED_COPY) {
+		done = kipc_pipe_copy_out(p, rpos, ubuf, n);
+	} else {
+		mutex_unlock(&p->lock);
+		done = kipc_pipe_copy_out(p, rpos, ubuf, n);
+		mutex_lock(&p->lock);
+	}
+	if (unlikely(!done)) {
+		ret = -EFAULT;
+		goto out;
+	}
+	had_room = kipc_pipe_has_room(p->size, p->len);
+	p->len -= done;
+	p->rpos += done;
+	if (p->rpos >= p->size)
+		p->rpos -= p->size;
+	if (!p->len) {
+		/* Start over at 0, so the next write is one copy. */
+		if (!p->writing)
+			p->rpos = 0;
+		ev |= KIPC_PIPE_EV(KIPC_EVENT_EMPTY);
+	}
+	p->stats.reads++;
+	p->stats.bytes_out += done;
+	wake_writer = !had_room && kipc_pipe_has_room(p->size, p->len);
+	ret = done;
+out:
 	/* A woken reader passes the wake-up on while data is left. */
 	if (!kipc_pipe_has_data(p->len))
 		wake_next = false;
 	mutex_unlock(&p->lock);
+	mutex_unlock(&p->rd_mutex);
 
 	if (wake_writer)
 		wake_up_interruptible_sync_poll(&p->wr_wait,
@@ -257,11 +280,11 @@ static ssize_t kipc_pipe_read(struct file *file, char __user *ubuf,
 	return ret;
 }
 
-/* Wakes readers after a round of writing that started at start_len. */
-static void kipc_pipe_wrote(struct kipc_pipe *p, unsigned int start_len)
+/* Wakes readers after a round of writing; was_empty: it added to nothing. */
+static void kipc_pipe_wrote(struct kipc_pipe *p, bool was_empty)
 {
 	/* Epoll, even edge triggered, expects a wake-up on every write. */
-	if (!start_len || READ_ONCE(p->poll_usage))
+	if (was_empty || READ_ONCE(p->poll_usage))
 		wake_up_interruptible_sync_poll(&p->rd_wait,
 						EPOLLIN | EPOLLRDNORM);
 	kill_fasync(&p->fasync_readers, SIGIO, POLL_IN);
@@ -272,18 +295,19 @@ static ssize_t kipc_pipe_write(struct file *file, const char __user *ubuf,
 {
 	struct kipc_pipe *p = kipc_pipe_of(file);
 	bool atomic = count <= KIPC_PIPE_BUF;
-	bool wake_next = false;
-	unsigned int start_len, len, ev = 0;
+	bool wake_next = false, wrote = false, was_empty = false;
+	unsigned int len, ev = 0;
 	size_t done = 0;
 	ssize_t ret = 0;
 
 	if (unlikely(!count))
 		return 0;
 
+	mutex_lock(&p->wr_mutex);
 	mutex_lock(&p->lock);
-	start_len = p->len;
 	for (;;) {
-		unsigned int space;
+		unsigned int space, head, old;
+		size_t n, copied;
 
 		if (unlikely(!p->readers)) {
 			send_sig(SIGPIPE, current, 0);
@@ -293,15 +317,33 @@ static ssize_t kipc_pipe_write(struct file *file, const char __user *ubuf,
 		space = p->size - p->len;
 		/* Up to KIPC_PIPE_BUF bytes go in whole or not at all. */
 		if (space && (!atomic || space >= count)) {
-			size_t n = min_t(size_t, space, count - done);
-			size_t copied = kipc_pipe_copy_in(p, ubuf + done, n);
-			unsigned int old = p->len;
+			/* Into the free space, while readers take the data. */
+			n = min_t(size_t, space, count - done);
+			head = p->rpos + p->len;
+			if (head >= p->size)
+				head -= p->size;
+			if (n < KIPC_PIPE_UNLOCKED_COPY) {
+				copied = kipc_pipe_copy_in(p, head, ubuf + done,
+							   n);
+			} else {
+				p->writing = true;
+				mutex_unlock(&p->lock);
+				copied = kipc_pipe_copy_in(p, head, ubuf + done,
+							   n);
+				mutex_lock(&p->lock);
+				p->writing = false;
+			}
 
 			/* A fault in an atomic write writes nothing. */
 			if (unlikely(copied < n) && atomic)
 				copied = 0;
+			old = p->len;
 			p->len += copied;
 			done += copied;
+			if (copied) {
+				wrote = true;
+				was_empty |= !old;
+			}
 			ev |= kipc_pipe_grew(p, old);
 			if (unlikely(copied < n)) {
 				ret = -EFAULT;
@@ -324,8 +366,10 @@ static ssize_t kipc_pipe_write(struct file *file, const char __user *ubuf,
 		p->stats.write_waits++;
 		len = p->len;
 		mutex_unlock(&p->lock);
-		if (len > start_len)
-			kipc_pipe_wrote(p, start_len);
+		mutex_unlock(&p->wr_mutex);
+		if (wrote)
+			kipc_pipe_wrote(p, was_empty);
+		wrote = was_empty = false;
 		kipc_pipe_notify(p, ev, len);
 		ev = 0;
 
@@ -334,8 +378,8 @@ static ssize_t kipc_pipe_write(struct file *file, const char __user *ubuf,
 						   kipc_pipe_writable(p));
 		atomic_dec(&p->writers_waiting);
 
+		mutex_lock(&p->wr_mutex);
 		mutex_lock(&p->lock);
-		start_len = p->len;
 		wake_next = true;
 	}
 	if (done) {
@@ -348,9 +392,10 @@ static ssize_t kipc_pipe_write(struct file *file, const char __user *ubuf,
 		wake_next = false;
 	len = p->len;
 	mutex_unlock(&p->lock);
+	mutex_unlock(&p->wr_mutex);
 
-	if (len > start_len)
-		kipc_pipe_wrote(p, start_len);
+	if (wrote)
+		kipc_pipe_wrote(p, was_empty);
 	if (wake_next)
 		wake_up_interruptible_sync_poll(&p->wr_wait,
 						EPOLLOUT | EPOLLWRNORM);
@@ -422,6 +467,9 @@ static int kipc_pipe_apply(struct kipc_pipe *p, struct kipc_pipe_change *c,
 		c->size = round_up(c->size, PAGE_SIZE);
 	}
 
+	/* No user copy may be under way while the data moves. */
+	mutex_lock(&p->wr_mutex);
+	mutex_lock(&p->rd_mutex);
 	mutex_lock(&p->lock);
 	size = c->resize ? c->size : p->size;
 	if (c->resize && size > p->size &&
@@ -481,6 +529,8 @@ static int kipc_pipe_apply(struct kipc_pipe *p, struct kipc_pipe_change *c,
 out:
 	c->size = p->size;
 	mutex_unlock(&p->lock);
+	mutex_unlock(&p->rd_mutex);
+	mutex_unlock(&p->wr_mutex);
 	if (ret)
 		return ret;
 
@@ -695,6 +745,13 @@ static const struct file_operations kipc_pipe_fops = {
 	.fasync = kipc_pipe_fasync,
 };
 
+static void kipc_pipe_destroy_locks(struct kipc_pipe *p)
+{
+	mutex_destroy(&p->lock);
+	mutex_destroy(&p->rd_mutex);
+	mutex_destroy(&p->wr_mutex);
+}
+
 static void kipc_pipe_del(unsigned int count)
 {
 	unsigned int i;
@@ -703,7 +760,7 @@ static void kipc_pipe_del(unsigned int count)
 		kipc_devbase_del(&kipc_pipes[i].base);
 		/* Files pin the module: no ring can be left, but be safe. */
 		kvfree(kipc_pipes[i].buf);
-		mutex_destroy(&kipc_pipes[i].lock);
+		kipc_pipe_destroy_locks(&kipc_pipes[i]);
 	}
 }
 
@@ -726,6 +783,8 @@ static int kipc_pipe_create(unsigned int count)
 	for (i = 0; i < count; i++) {
 		struct kipc_pipe *p = &kipc_pipes[i];
 
+		mutex_init(&p->wr_mutex);
+		mutex_init(&p->rd_mutex);
 		mutex_init(&p->lock);
 		init_waitqueue_head(&p->rd_wait);
 		init_waitqueue_head(&p->wr_wait);
@@ -736,7 +795,7 @@ static int kipc_pipe_create(unsigned int count)
 		ret = kipc_devbase_add(&p->base, KIPC_KIND_PIPE, i,
 				       &kipc_pipe_fops);
 		if (ret) {
-			mutex_destroy(&p->lock);
+			kipc_pipe_destroy_locks(p);
 			kipc_pipe_del(i);
 			kfree(kipc_pipes);
 			kipc_pipes = NULL;

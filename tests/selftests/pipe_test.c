@@ -2297,4 +2297,107 @@ TEST_F_TIMEOUT(pipe, concurrent_parallel_readers, 300)
 	free(m);
 }
 
+/*
+ * One writer and one reader moving a byte stream in large pieces, so that
+ * each copies outside the pipe's state lock while the other works (the
+ * device does that for copies of KIPC_PIPE_UNLOCKED_COPY bytes or more);
+ * in the second half the ring is resized meanwhile, as often as it can
+ * be.  Every byte arrives, in order: a reader that empties the ring while
+ * a write is under way leaves the positions alone, and the resizes (which
+ * wait for both sides' copies) keep what is buffered.
+ */
+#define BIG_TOTAL	(32u << 20)
+#define BIG_MAX		(200u << 10)
+
+struct big {
+	int w, ctl;
+	atomic_int bad_writes, resized, busy, half, done;
+};
+
+static void *big_writer(void *arg)
+{
+	struct big *b = arg;
+	unsigned char *buf = malloc(BIG_MAX);
+	uint64_t off = 0;
+	uint32_t x = 1;
+
+	while (buf && off < BIG_TOTAL) {
+		size_t n = 8192 + (x = x * 1103515245 + 12345) % (BIG_MAX - 8192);
+
+		if (n > BIG_TOTAL - off)
+			n = BIG_TOTAL - off;
+		fill_pat(buf, off, n);
+		if (write(b->w, buf, n) != (ssize_t)n)
+			b->bad_writes++;
+		off += n;
+		if (off >= BIG_TOTAL / 2)
+			b->half = 1;
+	}
+	if (!buf)
+		b->bad_writes++;
+	free(buf);
+	b->done = 1;
+	return NULL;
+}
+
+static void *big_resizer(void *arg)
+{
+	struct big *b = arg;
+	unsigned int i = 0;
+
+	while (!b->half && !b->done)
+		usleep(1000);
+	/* As often as it can, so that resizes meet copies under way. */
+	while (!b->done) {
+		if (!set_pipe_size(b->ctl, i++ % 2 ? 1048576 : 262144, NULL))
+			b->resized++;
+		else if (errno == EBUSY)
+			b->busy++;
+		else
+			b->bad_writes++;
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(pipe, concurrent_large_copies_and_resizes, 300)
+{
+	struct big b = { 0 };
+	unsigned char *buf = malloc(BIG_MAX + 4096);
+	pthread_t wt, zt;
+	uint64_t off = 0;
+	uint32_t x = 7;
+	ssize_t n, bad;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, open_pair(&self->r, &self->w));
+	b.w = self->w;
+	b.ctl = open(DEV, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, b.ctl);
+	ASSERT_EQ(0, pthread_create(&wt, NULL, big_writer, &b));
+	ASSERT_EQ(0, pthread_create(&zt, NULL, big_resizer, &b));
+	while (off < BIG_TOTAL) {
+		n = read(self->r, buf,
+			 1 + (x = x * 1103515245 + 12345) % (BIG_MAX + 4096));
+		if (n <= 0)
+			break;
+		bad = bad_pat(buf, off, n);
+		if (bad != n) {
+			TH_LOG("byte %llu of the stream is wrong",
+			       (unsigned long long)(off + bad));
+			break;
+		}
+		off += n;
+	}
+	ASSERT_EQ(0, pthread_join(wt, NULL));
+	ASSERT_EQ(0, pthread_join(zt, NULL));
+	EXPECT_EQ(BIG_TOTAL, off);
+	EXPECT_EQ(0, b.bad_writes);
+	EXPECT_LT(0, b.resized);
+	ASSERT_EQ(0, set_pipe_size(b.ctl, SZ, NULL));
+	TH_LOG("%u MiB moved, %d sizes set, %d refused with EBUSY",
+	       BIG_TOTAL >> 20, b.resized, b.busy);
+	close(b.ctl);
+	free(buf);
+}
+
 TEST_HARNESS_MAIN
