@@ -173,7 +173,7 @@ struct kipc_mq {
 
 	/*
 	 * Changed under both locks, read under either: the limits, the
-	 * blocked tasks, whether anybody polled.
+	 * high-water mark, the blocked tasks, whether anybody polled.
 	 */
 	u32 max_bytes;
 	u32 max_msg_size;
@@ -184,6 +184,8 @@ struct kipc_mq {
 	u64 high_water;
 	struct list_head rwaiters;
 	struct list_head swaiters;
+
+	/* Pollers and SIGIO owners: locked by their own helpers. */
 	wait_queue_head_t pollwq;
 	struct fasync_struct *fasync;
 

@@ -10,8 +10,9 @@
  * what was copied.  A reader copies out of the published data, a writer
  * into the free space after it, so a reader and a writer copy at the same
  * time without touching the same bytes, where fs/pipe.c makes them take
- * turns under one mutex.  Whatever moves the data itself (resize, flush)
- * takes both mutexes first.  At most two copy_{to,from}_user() calls per
+ * turns under one mutex; copies shorter than KIPC_PIPE_UNLOCKED_COPY stay
+ * under p->lock.  Whatever moves the data itself (resize, flush) takes
+ * both side mutexes first.  At most two copy_{to,from}_user() calls per
  * round, one per side of the wrap.
  *
  * Waiting: readers sleep on rd_wait until kipc_pipe_readable(), writers on
