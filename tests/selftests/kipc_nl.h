@@ -52,6 +52,36 @@ static const enum mnl_attr_data_type kipc_nl_attr_type[KIPC_A_MAX + 1]
 	[KIPC_A_DEV_MODE] = MNL_TYPE_U32,
 };
 
+/*
+ * One attribute of a device message as a client sees it: 0 to skip
+ * (padding), 1 if it is well formed (a known type of the right size), -1
+ * if it is not.  kipc_nl_stat_check() is the same for the KIPC_A_STATS
+ * nest, whose counters are all u64.
+ */
+static inline int kipc_nl_attr_check(const struct nlattr *a)
+{
+	uint16_t t = mnl_attr_get_type(a);
+
+	if (t == KIPC_A_PAD)
+		return 0;
+	if (t == KIPC_A_UNSPEC || t > KIPC_A_MAX || !kipc_nl_attr_type[t] ||
+	    mnl_attr_validate(a, kipc_nl_attr_type[t]))
+		return -1;
+	return 1;
+}
+
+static inline int kipc_nl_stat_check(const struct nlattr *a)
+{
+	uint16_t t = mnl_attr_get_type(a);
+
+	if (t == KIPC_STAT_PAD)
+		return 0;
+	if (t == KIPC_STAT_UNSPEC || t > KIPC_STAT_MAX ||
+	    mnl_attr_validate(a, MNL_TYPE_U64))
+		return -1;
+	return 1;
+}
+
 struct kipc_nl {
 	struct mnl_socket *sock;
 	unsigned int portid;

@@ -56,11 +56,11 @@ static int stat_cb(const struct nlattr *a, void *data)
 {
 	struct msg *m = data;
 	uint16_t t = mnl_attr_get_type(a);
+	int ok = kipc_nl_stat_check(a);
 
-	if (t == KIPC_STAT_PAD)
+	if (!ok)
 		return MNL_CB_OK;
-	if (t == KIPC_STAT_UNSPEC || t > KIPC_STAT_MAX ||
-	    mnl_attr_validate(a, MNL_TYPE_U64)) {
+	if (ok < 0) {
 		m->bad++;
 		return MNL_CB_OK;
 	}
@@ -75,11 +75,11 @@ static int attr_cb(const struct nlattr *a, void *data)
 {
 	struct msg *m = data;
 	uint16_t t = mnl_attr_get_type(a);
+	int ok = kipc_nl_attr_check(a);
 
-	if (t == KIPC_A_PAD)
+	if (!ok)
 		return MNL_CB_OK;
-	if (t == KIPC_A_UNSPEC || t > KIPC_A_MAX || !kipc_nl_attr_type[t] ||
-	    mnl_attr_validate(a, kipc_nl_attr_type[t])) {
+	if (ok < 0) {
 		m->bad++;
 		return MNL_CB_OK;
 	}

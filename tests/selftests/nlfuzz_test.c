@@ -114,12 +114,8 @@ struct answer {
 static int stat_cb(const struct nlattr *a, void *data)
 {
 	struct answer *ans = data;
-	uint16_t t = mnl_attr_get_type(a);
 
-	if (t == KIPC_STAT_PAD)
-		return MNL_CB_OK;
-	if (t == KIPC_STAT_UNSPEC || t > KIPC_STAT_MAX ||
-	    mnl_attr_validate(a, MNL_TYPE_U64))
+	if (kipc_nl_stat_check(a) < 0)
 		ans->bad++;
 	return MNL_CB_OK;
 }
@@ -133,11 +129,11 @@ static int attr_cb(const struct nlattr *a, void *data)
 {
 	struct seen *s = data;
 	uint16_t t = mnl_attr_get_type(a);
+	int ok = kipc_nl_attr_check(a);
 
-	if (t == KIPC_A_PAD)
+	if (!ok)
 		return MNL_CB_OK;
-	if (t == KIPC_A_UNSPEC || t > KIPC_A_MAX || !kipc_nl_attr_type[t] ||
-	    mnl_attr_validate(a, kipc_nl_attr_type[t]) || s->has[t]) {
+	if (ok < 0 || s->has[t]) {
 		s->ans->bad++;
 		return MNL_CB_OK;
 	}
