@@ -381,6 +381,37 @@ static void kipc_mq_free_list(struct kipc_mq *q, struct list_head *list)
 	INIT_LIST_HEAD(list);
 }
 
+/*
+ * Copy the payload of a small message in: the reading twin of
+ * kipc_mq_copy_out(), word by word inside a user access window since x86
+ * has no unsafe_copy_from_user().  m->data is 8-byte aligned; @from need
+ * not be, hence the unaligned-access condition (as strncpy_from_user()).
+ */
+static int kipc_mq_copy_in(struct kipc_mq_kmsg *m, const void __user *from,
+			   u32 len)
+{
+	const u8 __user *src = from;
+	u8 *dst = m->data;
+
+	if (len > KIPC_MQ_SMALL_MAX ||
+	    !IS_ENABLED(CONFIG_HAVE_EFFICIENT_UNALIGNED_ACCESS))
+		return copy_from_user(dst, src, len) ? -EFAULT : 0;
+	if (!user_read_access_begin(src, len))
+		return -EFAULT;
+	for (; len >= sizeof(u64); len -= sizeof(u64)) {
+		unsafe_get_user(*(u64 *)dst, (const u64 __user *)src, efault);
+		dst += sizeof(u64);
+		src += sizeof(u64);
+	}
+	for (; len; len--)
+		unsafe_get_user(*dst++, src++, efault);
+	user_read_access_end();
+	return 0;
+efault:
+	user_read_access_end();
+	return -EFAULT;
+}
+
 /* A message of @len bytes from @buf; @m is a buffer already taken, or NULL. */
 static struct kipc_mq_kmsg *kipc_mq_fill_msg(struct kipc_mq *q,
 					     struct kipc_mq_kmsg *m, s64 type,
@@ -392,7 +423,7 @@ static struct kipc_mq_kmsg *kipc_mq_fill_msg(struct kipc_mq *q,
 		return ERR_PTR(-ENOMEM);
 	m->len = len;
 	m->type = type;
-	if (copy_from_user(m->data, buf, len)) {
+	if (kipc_mq_copy_in(m, buf, len)) {
 		kipc_mq_free(q, m);
 		return ERR_PTR(-EFAULT);
 	}
@@ -1291,6 +1322,29 @@ out_unlocked:
 }
 
 /*
+ * Copy @n bytes of the received @m out to @to.  A small message is copied
+ * inside a user access window, as filldir() copies names: for a few dozen
+ * bytes the checks of copy_to_user() and its string instruction cost more
+ * than the copy.  The bound hardened usercopy would check holds by
+ * construction: @n <= m->len <= KIPC_MQ_SMALL_MAX, within the whitelisted
+ * data of a kipc_mq_cachep object.
+ */
+static int kipc_mq_copy_out(void __user *to, const struct kipc_mq_kmsg *m,
+			    u32 n)
+{
+	if (m->len > KIPC_MQ_SMALL_MAX)
+		return copy_to_user(to, m->data, n) ? -EFAULT : 0;
+	if (!user_access_begin(to, n))
+		return -EFAULT;
+	unsafe_copy_to_user(to, m->data, n, efault);
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
+/*
  * Receive one message into @sel->buf and, for the ioctl, its type and
  * length into @um.  Returns the bytes copied.  If any of that faults the
  * message goes back to its place.
@@ -1321,7 +1375,7 @@ static int kipc_mq_recv_one(struct kipc_mq *q, struct kipc_mq_sel *sel,
 	}
 
 	n = min(m->len, sel->bufsize);
-	if (unlikely(copy_to_user(sel->buf, m->data, n) ||
+	if (unlikely(kipc_mq_copy_out(sel->buf, m, n) ||
 		     (um && kipc_mq_put_desc(um, m->type, n)))) {
 		kipc_mq_requeue(q, &m, 1);
 		return -EFAULT;
@@ -1561,8 +1615,8 @@ static int kipc_mq_recv_batch(struct kipc_mq *q,
 			struct kipc_mq_kmsg *m = c->msg[i];
 			u32 len = min(m->len, c->desc[i].len);
 
-			if (copy_to_user(u64_to_user_ptr(c->desc[i].buf),
-					 m->data, len)) {
+			if (kipc_mq_copy_out(u64_to_user_ptr(c->desc[i].buf), m,
+					     len)) {
 				kipc_mq_requeue(q, &c->msg[i], got - i);
 				err = -EFAULT;
 				break;

@@ -670,6 +670,114 @@ static void *ro_copy(const void *src, size_t len)
 	return p;
 }
 
+/*
+ * A payload copy that faults part way, into a buffer whose end runs into
+ * an unmapped page, or at once, at an address outside user space: every
+ * receive path fails with EFAULT and the message stays, whole, in its
+ * place.  100 bytes is a small message (copied in a user access window),
+ * 1000 a large one (copy_to_user()).
+ */
+TEST_F(mq, recv_payload_fault_keeps_message)
+{
+	static const unsigned int sizes[] = { 100, 1000 };
+	void *kernel_ptr = (void *)~(uintptr_t)0xfff;
+	long page = sysconf(_SC_PAGESIZE);
+	char msg[1000], got[1000];
+	uint8_t *map;
+
+	map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, mprotect(map + page, page, PROT_NONE));
+	for (unsigned int i = 0; i < sizeof(msg); i++)
+		msg[i] = (char)(i * 7 + 1);
+
+	for (unsigned int k = 0; k < 2; k++) {
+		unsigned int len = sizes[k];
+		/* The first half of the payload fits, the rest faults. */
+		uint8_t *partial = map + page - len / 2;
+		void *const bufs[] = { partial, kernel_ptr };
+
+		ASSERT_EQ(0, msnd(self->fd, 1, "first", 5, 0));
+		ASSERT_EQ(0, msnd(self->fd, 4, msg, len, 0));
+		ASSERT_EQ(5, mrcv(self->fd, 1, got, sizeof(got), 0, NULL));
+		for (unsigned int j = 0; j < 2; j++) {
+			struct kipc_mq_msg d = {
+				.buf = (uintptr_t)bufs[j], .len = len,
+			};
+			struct kipc_mq_batch b = {
+				.msgs = (uintptr_t)&d, .count = 1, .done = 7,
+			};
+
+			EXPECT_EQ(-1, mrcv(self->fd, 0, bufs[j], len, 0, NULL));
+			EXPECT_EQ(EFAULT, errno);
+			EXPECT_EQ(-1, read(self->fd, bufs[j], len));
+			EXPECT_EQ(EFAULT, errno);
+			EXPECT_EQ(-1, ioctl(self->fd, KIPC_MQ_RECV_BATCH, &b));
+			EXPECT_EQ(EFAULT, errno);
+			EXPECT_EQ(0U, b.done);
+			EXPECT_EQ(1U, nmsgs(self->fd));
+			EXPECT_EQ(len, mstat(self->fd).bytes);
+		}
+		memset(got, 0, sizeof(got));
+		EXPECT_EQ((int)len, read(self->fd, got, sizeof(got)));
+		EXPECT_EQ(0, memcmp(msg, got, len));
+		EXPECT_EQ(0U, nmsgs(self->fd));
+	}
+	munmap(map, 2 * page);
+}
+
+/*
+ * The send side: a payload that faults part way (8-byte words, then the
+ * odd bytes, then the unmapped page) or at once queues nothing, through
+ * every send path, and leaves the buffer pool able to send the next one.
+ */
+TEST_F(mq, send_payload_fault_queues_nothing)
+{
+	static const unsigned int sizes[] = { 13, 100, 1000 };
+	void *kernel_ptr = (void *)~(uintptr_t)0xfff;
+	long page = sysconf(_SC_PAGESIZE);
+	char got[1000];
+	uint8_t *map;
+
+	map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, mprotect(map + page, page, PROT_NONE));
+	memset(map, 'x', page);
+
+	for (unsigned int k = 0; k < 3; k++) {
+		unsigned int len = sizes[k];
+		void *const bufs[] = { map + page - len / 2, map + page - 1,
+				       kernel_ptr };
+
+		for (unsigned int j = 0; j < 3; j++) {
+			struct kipc_mq_msg d = {
+				.type = 1, .buf = (uintptr_t)bufs[j], .len = len,
+			};
+			struct kipc_mq_batch b = {
+				.msgs = (uintptr_t)&d, .count = 1, .done = 7,
+			};
+
+			EXPECT_EQ(-1, msnd(self->fd, 1, bufs[j], len, 0));
+			EXPECT_EQ(EFAULT, errno);
+			EXPECT_EQ(-1, write(self->fd, bufs[j], len));
+			EXPECT_EQ(EFAULT, errno);
+			EXPECT_EQ(-1, ioctl(self->fd, KIPC_MQ_SEND_BATCH, &b));
+			EXPECT_EQ(EFAULT, errno);
+			EXPECT_EQ(0U, b.done);
+			EXPECT_EQ(0U, nmsgs(self->fd));
+			EXPECT_EQ(0U, mstat(self->fd).bytes);
+		}
+		/* The whole payload right before the unmapped page is fine. */
+		EXPECT_EQ((ssize_t)len, write(self->fd, map + page - len, len));
+		memset(got, 0, sizeof(got));
+		EXPECT_EQ((int)len, read(self->fd, got, sizeof(got)));
+		EXPECT_EQ(0, memcmp(map, got, len));
+	}
+	munmap(map, 2 * page);
+}
+
 TEST_F(mq, recv_descriptor_write_back_fault_keeps_message)
 {
 	char buf[16] = { 0 };
