@@ -64,15 +64,17 @@ checks "pipe: latency on one and two CPUs, and streaming, at 64 B and 4 KiB" \
 if [ -d /dev/kipc ]; then
 	checks "kipc-mq measured (the module is loaded)" \
 		"[ \$(results kipc-mq stream | grep -c '\"status\": \"ok\"') -eq 2 ]"
-	checks "the call reference: getppid() and the kipc ioctl measured" \
+	checks "the call reference: getppid(), the kipc ioctl and read(2) measured" \
 		"grep -q '{\"call\": \"getppid\", \"ns\": [1-9]' $T/b.json && \
 		 grep -q '{\"call\": \"ioctl-enotty\", \"ns\": [1-9]' $T/b.json && \
-		 grep -q 'no-op ioctl cap [1-9][0-9]* = ' $T/quick.out"
+		 grep -q '{\"call\": \"read-null\", \"ns\": [1-9]' $T/b.json && \
+		 grep -q 'read-null cap [1-9][0-9]* = ' $T/quick.out"
 else
 	checks "kipc-mq skipped with a note (no module)" \
 		"results kipc-mq stream | grep -q 'kipc module not loaded'"
-	checks "the call reference: getppid() measured, the kipc ioctl not" \
+	checks "the call reference: getppid() and read(2) measured, the kipc ioctl not" \
 		"grep -q '{\"call\": \"getppid\", \"ns\": [1-9]' $T/b.json && \
+		 grep -q '{\"call\": \"read-null\", \"ns\": [1-9]' $T/b.json && \
 		 grep -q '{\"call\": \"ioctl-enotty\", \"ns\": null' $T/b.json"
 fi
 checks "the CSV has its header and one row per result, memcpy size and call" \

@@ -189,7 +189,6 @@ void kb_run_rep(const struct kb_mech *m, enum kb_workload wl,
 		enum kb_placement pl, size_t size, const struct kb_work *w,
 		struct kb_rep *out);
 double kb_memcpy_mbps(size_t size, unsigned long long bytes);
-double kb_call_ns(int fd, unsigned long loops);
 
 /* payload */
 void kb_payload_fill(uint8_t *buf, size_t len);
@@ -220,7 +219,9 @@ struct kb_ref {
 };
 
 /* What a system call costs when the kernel does no work in it. */
-enum kb_call { KB_CALL_GETPPID, KB_CALL_IOCTL, KB_NCALLS };
+enum kb_call { KB_CALL_GETPPID, KB_CALL_IOCTL, KB_CALL_READ, KB_NCALLS };
+
+double kb_call_ns(enum kb_call call, int fd, unsigned long loops);
 
 struct kb_call_ref {
 	const char *name;	/* for the JSON and CSV */

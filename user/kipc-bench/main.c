@@ -437,7 +437,7 @@ static double median(double *v, unsigned int n)
 /*
  * A line rewritten in place on a terminal; on a serial console (the
  * guest's, whose log drops the carriage returns) or a file, one line per
- * mechanism and round.
+ * group of points (workload, placement, size) and round.
  */
 static bool progress_in_place(void)
 {
@@ -455,7 +455,7 @@ static bool progress_in_place(void)
 static void progress(const struct kb_result *r, unsigned int rep,
 		     unsigned int reps)
 {
-	static const struct kb_mech *last_m;
+	static const struct kb_result *last;
 	static unsigned int last_rep;
 
 	if (!opt.progress)
@@ -467,13 +467,17 @@ static void progress(const struct kb_result *r, unsigned int rep,
 			r->m->name, kb_wl_name(r->wl),
 			r->wl == KB_LATENCY ? kb_pl_name(r->pl) : "",
 			kb_size_str(r->size));
-	} else if (r->m != last_m || rep != last_rep) {
-		fprintf(stderr, "kipc-bench: [%lu/%lu %.0fs] rep %u/%u: %s\n",
+	} else if (!last || rep != last_rep || r->wl != last->wl ||
+		   r->pl != last->pl || r->size != last->size) {
+		bool lat = r->wl == KB_LATENCY;
+
+		fprintf(stderr, "kipc-bench: [%lu/%lu %.0fs] rep %u/%u: %s%s%s %s\n",
 			points_done + 1, points_total,
 			(kb_now_ns() - start_ns) / 1e9, rep + 1, reps,
-			r->m->name);
+			kb_wl_name(r->wl), lat ? " " : "",
+			lat ? kb_pl_name(r->pl) : "", kb_size_str(r->size));
 	}
-	last_m = r->m;
+	last = r;
 	last_rep = rep;
 }
 
@@ -594,31 +598,63 @@ static void add_point(const struct kb_mech *m, enum kb_workload wl,
 }
 
 /*
+ * The order points run in within a repetition: by workload, placement
+ * and size, so that the mechanisms a ratio compares run one after the
+ * other, within a second or so, rather than minutes apart.
+ */
+static int run_order_cmp(const void *a, const void *b)
+{
+	const struct kb_result *x = &results[*(const size_t *)a];
+	const struct kb_result *y = &results[*(const size_t *)b];
+
+	if (x->wl != y->wl)
+		return x->wl < y->wl ? -1 : 1;
+	if (x->pl != y->pl)
+		return x->pl < y->pl ? -1 : 1;
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
+	/* Stable: the order of the mechanisms within a group. */
+	return x < y ? -1 : x > y;
+}
+
+/*
  * Repetition by repetition across all points, not point by point: a
  * burst of load on the host then spoils one repetition of many points
- * (the median drops it) instead of every repetition of a few.
+ * (the median drops it) instead of every repetition of a few.  Every
+ * other repetition runs in the reverse order, so that no mechanism is
+ * always the first or the last of its group.
  */
 static void run_points(void)
 {
 	unsigned int reps = opt.reps > 0 ? (unsigned int)opt.reps :
 			    opt.plan.reps;
 	struct point_acc *acc;
+	size_t *order;
 
 	if (!nresults)
 		return;
 	acc = calloc(nresults, sizeof(*acc));
-	if (!acc) {
+	order = calloc(nresults, sizeof(*order));
+	if (!acc || !order) {
 		perror("kipc-bench");
 		exit(1);
 	}
-	for (size_t i = 0; i < nresults; i++)
+	for (size_t i = 0; i < nresults; i++) {
 		points_total += results[i].status ? 0 : reps;
-	for (unsigned int rep = 0; rep < reps; rep++)
-		for (size_t i = 0; i < nresults; i++)
+		order[i] = i;
+	}
+	qsort(order, nresults, sizeof(*order), run_order_cmp);
+	for (unsigned int rep = 0; rep < reps; rep++) {
+		for (size_t k = 0; k < nresults; k++) {
+			size_t i = order[rep % 2 ? nresults - 1 - k : k];
+
 			if (!results[i].status)
 				run_rep_of(&results[i], &acc[i], rep, reps);
+		}
+	}
 	for (size_t i = 0; i < nresults; i++)
 		finish_point(&results[i], &acc[i]);
+	free(order);
 	free(acc);
 }
 
@@ -697,21 +733,22 @@ static void ratio(struct kb_ratio *q, const char *name, const char *subject,
 
 /*
  * What the system call reference allows the subject of @q, a mechanism
- * making one ioctl() per message: its cap against the comparison.
+ * making one @ref call per message and side: its cap against the
+ * comparison.
  */
-static void ratio_cap(struct kb_ratio *q, const struct kb_call_ref *ioctl_ref)
+static void ratio_cap(struct kb_ratio *q, const struct kb_call_ref *ref)
 {
 	const char *vs = strstr(q->detail, " vs ");
 	size_t len = strlen(q->detail);
 	char best[64];
 	double v;
 
-	if (q->value < 0 || ioctl_ref->ns <= 0 || !vs ||
+	if (q->value < 0 || ref->ns <= 0 || !vs ||
 	    sscanf(vs, " vs %63s %lf", best, &v) != 2 || v <= 0)
 		return;
 	snprintf(q->detail + len, sizeof(q->detail) - len,
-		 "; no-op ioctl cap %.0f = %.2fx", 1e9 / ioctl_ref->ns,
-		 1e9 / ioctl_ref->ns / v);
+		 "; %s cap %.0f = %.2fx", ref->name, 1e9 / ref->ns,
+		 1e9 / ref->ns / v);
 }
 
 static size_t compute_ratios(struct kb_ratio *q,
@@ -734,7 +771,7 @@ static size_t compute_ratios(struct kb_ratio *q,
 	      "kipc-pipe", best_stream, KB_STREAM, spl, 4096, 'B', 1.0, false);
 	ratio(&q[n], "kipc-mq 64 B msgs/s vs fastest of sysv-msg, posix-mq, unix-dgram",
 	      "kipc-mq", queues, KB_STREAM, spl, 64, 'M', 1.5, false);
-	ratio_cap(&q[n++], &calls[KB_CALL_IOCTL]);
+	ratio_cap(&q[n++], &calls[KB_CALL_READ]);
 	ratio(&q[n++], "kipc-mq-batch 64 B msgs/s vs sysv-msg",
 	      "kipc-mq-batch", sysv, KB_STREAM, spl, 64, 'M', 4.0, false);
 	ratio(&q[n++], "kipc-shm-zc streaming 64 KiB vs fastest byte stream",
@@ -761,15 +798,20 @@ static size_t compute_ratios(struct kb_ratio *q,
 
 /*
  * The system call reference, on the parent's CPU: the median of 3 runs
- * of getppid() and of an ioctl() that the kipc queue device refuses.  A
- * mechanism that makes one call per message on each side cannot stream
- * more than 1e9 / ns messages a second, whatever its own work costs.
+ * of getppid(), of an ioctl() that the kipc queue device refuses and of
+ * a read(2) of /dev/null.  A mechanism that makes one call per message
+ * on each side cannot stream more than 1e9 / ns messages a second,
+ * whatever its own work costs.
  */
 static void measure_calls(struct kb_report *r)
 {
 	static const char dev[] = KIPC_DEV_DIR "/mq0";
 	unsigned long loops = opt.quick ? 20000 : 200000;
-	int fd = open(dev, O_RDONLY | O_CLOEXEC);
+	int fd[KB_NCALLS] = {
+		[KB_CALL_GETPPID] = -1,
+		[KB_CALL_IOCTL] = open(dev, O_RDONLY | O_CLOEXEC),
+		[KB_CALL_READ] = open("/dev/null", O_RDONLY | O_CLOEXEC),
+	};
 
 	r->calls[KB_CALL_GETPPID] = (struct kb_call_ref){
 		.name = "getppid",
@@ -778,19 +820,24 @@ static void measure_calls(struct kb_report *r)
 	r->calls[KB_CALL_IOCTL] = (struct kb_call_ref){
 		.name = "ioctl-enotty",
 		.what = "ioctl() refused by " KIPC_DEV_DIR "/mq0 (ENOTTY)",
-		.ns = -1,
+	};
+	r->calls[KB_CALL_READ] = (struct kb_call_ref){
+		.name = "read-null",
+		.what = "read(2) of /dev/null",
 	};
 	for (int c = 0; c < KB_NCALLS; c++) {
 		double v[3];
 
-		if (c == KB_CALL_IOCTL && fd < 0)
-			break;
+		r->calls[c].ns = -1;
+		if (c != KB_CALL_GETPPID && fd[c] < 0)
+			continue;
 		for (unsigned int k = 0; k < 3; k++)
-			v[k] = kb_call_ns(c == KB_CALL_IOCTL ? fd : -1, loops);
-		r->calls[c].ns = v[0] < 0 ? -1 : median(v, 3);
+			v[k] = kb_call_ns(c, fd[c], loops);
+		if (v[0] >= 0)
+			r->calls[c].ns = median(v, 3);
+		if (fd[c] >= 0)
+			close(fd[c]);
 	}
-	if (fd >= 0)
-		close(fd);
 }
 
 static void read_cpu_model(char *buf, size_t len)

@@ -672,23 +672,29 @@ done:
 /* --- the system call reference ------------------------------------------- */
 
 /*
- * Nanoseconds per call when the kernel does no work: getppid(), or with
- * @fd >= 0 an ioctl() that @fd's driver refuses with ENOTTY, which passes
- * the same descriptor lookup and security hooks as its real commands.
- * -1 if the ioctl is not refused that way.
+ * Nanoseconds per call when the kernel does no work: getppid(); an
+ * ioctl() that @fd's driver refuses with ENOTTY, which passes the same
+ * descriptor lookup and security hooks as its real commands; a read(2)
+ * of @fd that returns 0 at once (/dev/null), which passes those of every
+ * read(2) of a device.  -1 if @fd does not answer so.
  */
-double kb_call_ns(int fd, unsigned long loops)
+double kb_call_ns(enum kb_call call, int fd, unsigned long loops)
 {
 	uint64_t t0, t1;
+	char b;
 
-	if (fd >= 0 && (ioctl(fd, KB_NULL_IOCTL) != -1 || errno != ENOTTY))
+	if ((call == KB_CALL_IOCTL &&
+	     (ioctl(fd, KB_NULL_IOCTL) != -1 || errno != ENOTTY)) ||
+	    (call == KB_CALL_READ && read(fd, &b, 1) != 0))
 		return -1;
 	t0 = kb_now_ns();
 	for (unsigned long i = 0; i < loops; i++) {
-		if (fd < 0)
+		if (call == KB_CALL_GETPPID)
 			syscall(SYS_getppid);
-		else
+		else if (call == KB_CALL_IOCTL)
 			ioctl(fd, KB_NULL_IOCTL);
+		else
+			(void)!read(fd, &b, 1);
 	}
 	t1 = kb_now_ns();
 	return (double)(t1 - t0) / loops;
