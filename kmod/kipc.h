@@ -68,6 +68,14 @@ void kipc_devbase_del(struct kipc_devbase *base);
 void kipc_devbase_opened(struct kipc_devbase *base);
 void kipc_devbase_closed(struct kipc_devbase *base);
 
+/*
+ * Copies of at most this many bytes between user space and a buffer of
+ * the module go through kipc_copy_{to,from}_user_small().
+ */
+#define KIPC_SMALL_COPY 256
+int kipc_copy_to_user_small(void __user *to, const void *from, size_t n);
+int kipc_copy_from_user_small(void *to, const void __user *from, size_t n);
+
 /* Events a device may send per second (see kipc_devbase_add()). */
 #define KIPC_EVENT_BURST 100
 

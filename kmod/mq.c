@@ -382,34 +382,19 @@ static void kipc_mq_free_list(struct kipc_mq *q, struct list_head *list)
 }
 
 /*
- * Copy the payload of a small message in: the reading twin of
- * kipc_mq_copy_out(), word by word inside a user access window since x86
- * has no unsafe_copy_from_user().  m->data is 8-byte aligned; @from need
- * not be, hence the unaligned-access condition (as strncpy_from_user()).
+ * The payload of a small message lies in a kipc_mq_cachep object, whose
+ * whitelisted data holds KIPC_MQ_SMALL_MAX bytes: the bound hardened
+ * usercopy would check holds by construction, so it is copied with
+ * kipc_copy_{from,to}_user_small().
  */
+static_assert(KIPC_MQ_SMALL_MAX <= KIPC_SMALL_COPY);
+
 static int kipc_mq_copy_in(struct kipc_mq_kmsg *m, const void __user *from,
 			   u32 len)
 {
-	const u8 __user *src = from;
-	u8 *dst = m->data;
-
-	if (len > KIPC_MQ_SMALL_MAX ||
-	    !IS_ENABLED(CONFIG_HAVE_EFFICIENT_UNALIGNED_ACCESS))
-		return copy_from_user(dst, src, len) ? -EFAULT : 0;
-	if (!user_read_access_begin(src, len))
-		return -EFAULT;
-	for (; len >= sizeof(u64); len -= sizeof(u64)) {
-		unsafe_get_user(*(u64 *)dst, (const u64 __user *)src, efault);
-		dst += sizeof(u64);
-		src += sizeof(u64);
-	}
-	for (; len; len--)
-		unsafe_get_user(*dst++, src++, efault);
-	user_read_access_end();
-	return 0;
-efault:
-	user_read_access_end();
-	return -EFAULT;
+	if (len > KIPC_MQ_SMALL_MAX)
+		return copy_from_user(m->data, from, len) ? -EFAULT : 0;
+	return kipc_copy_from_user_small(m->data, from, len);
 }
 
 /* A message of @len bytes from @buf; @m is a buffer already taken, or NULL. */
@@ -1321,27 +1306,13 @@ out_unlocked:
 	return kipc_mq_err(ret, !um);
 }
 
-/*
- * Copy @n bytes of the received @m out to @to.  A small message is copied
- * inside a user access window, as filldir() copies names: for a few dozen
- * bytes the checks of copy_to_user() and its string instruction cost more
- * than the copy.  The bound hardened usercopy would check holds by
- * construction: @n <= m->len <= KIPC_MQ_SMALL_MAX, within the whitelisted
- * data of a kipc_mq_cachep object.
- */
+/* Copy @n bytes (n <= m->len) of the received @m out to @to. */
 static int kipc_mq_copy_out(void __user *to, const struct kipc_mq_kmsg *m,
 			    u32 n)
 {
 	if (m->len > KIPC_MQ_SMALL_MAX)
 		return copy_to_user(to, m->data, n) ? -EFAULT : 0;
-	if (!user_access_begin(to, n))
-		return -EFAULT;
-	unsafe_copy_to_user(to, m->data, n, efault);
-	user_access_end();
-	return 0;
-efault:
-	user_access_end();
-	return -EFAULT;
+	return kipc_copy_to_user_small(to, m->data, n);
 }
 
 /*

@@ -169,13 +169,22 @@ static unsigned int kipc_pipe_grew(struct kipc_pipe *p, unsigned int old)
 	return ev;
 }
 
-/* Copies n bytes (n <= free space) in at head; returns bytes copied. */
+/*
+ * Copies n bytes (n <= free space) in at head; returns bytes copied.  A
+ * small copy goes through a user access window, its bounds being the
+ * ring's own offsets; if it faults it is done again the usual way, which
+ * counts what it copied.
+ */
 static size_t kipc_pipe_copy_in(struct kipc_pipe *p, unsigned int head,
 				const char __user *ubuf, size_t n)
 {
 	size_t first, left;
 
 	first = min_t(size_t, n, p->size - head);
+	if (n <= KIPC_SMALL_COPY &&
+	    !kipc_copy_from_user_small(p->buf + head, ubuf, first) &&
+	    !kipc_copy_from_user_small(p->buf, ubuf + first, n - first))
+		return n;
 	left = copy_from_user(p->buf + head, ubuf, first);
 	if (likely(!left) && n > first)
 		return n - copy_from_user(p->buf, ubuf + first, n - first);
@@ -189,6 +198,10 @@ static size_t kipc_pipe_copy_out(struct kipc_pipe *p, unsigned int rpos,
 	size_t first, left;
 
 	first = min_t(size_t, n, p->size - rpos);
+	if (n <= KIPC_SMALL_COPY &&
+	    !kipc_copy_to_user_small(ubuf, p->buf + rpos, first) &&
+	    !kipc_copy_to_user_small(ubuf + first, p->buf, n - first))
+		return n;
 	left = copy_to_user(ubuf, p->buf + rpos, first);
 	if (likely(!left) && n > first)
 		return n - copy_to_user(ubuf + first, p->buf, n - first);
