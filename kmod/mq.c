@@ -33,7 +33,15 @@
  *   locks are dropped (struct kipc_mq_ctx collects that work).
  * - Small messages come from a per-queue cache of buffers in front of a
  *   kmem_cache, so the steady state allocates nothing: senders take from
- *   it under their own lock, receivers give back through a lock-less list.
+ *   it under send_lock, receivers give back through a lock-less list.
+ * - A small message is sent under send_lock alone, start to end: its
+ *   buffer taken, the payload copied in with page faults disabled (at 64
+ *   bytes the lock costs more than the copy), queued.  If the copy would
+ *   fault, the send takes the long way, copying before it locks.
+ * - The helpers of a single send or receive are __always_inline, and what
+ *   only a rare case needs is out of line (kipc_mq_queued_peak(),
+ *   kipc_mq_post_work(), kipc_mq_room_made()): for a small message the
+ *   calls and returns cost more than the work.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -203,14 +211,13 @@ struct kipc_mq {
 
 	/*
 	 * Free small buffers.  Senders pop them from an array under
-	 * cache_lock; receivers push them onto q->returned without a lock,
+	 * send_lock; receivers push them onto q->returned without a lock,
 	 * and a sender moves that list into the array when it runs dry.
 	 * nreturned bounds the list (it may count a push in progress).
 	 */
 	struct llist_head returned ____cacheline_aligned_in_smp;
 	atomic_t nreturned;
-	spinlock_t cache_lock ____cacheline_aligned_in_smp;
-	unsigned int ncached;
+	unsigned int ncached ____cacheline_aligned_in_smp;
 	struct kipc_mq_kmsg *cached[KIPC_MQ_CACHE_MAX];
 };
 
@@ -228,7 +235,10 @@ struct kipc_mq_file {
  * Work found under the lock and done after dropping it: tasks to wake
  * (with a reference so they may leave before we get to them), pid
  * references to drop, pollers and SIGIO owners to notify, events to send
- * and messages to free.
+ * and messages to free.  On the stack of every send and receive, so it is
+ * declared __uninitialized: kipc_mq_ctx_init() sets what is read before
+ * it is written, and CONFIG_INIT_STACK_ALL_ZERO would otherwise clear
+ * the arrays with a string instruction on every call.
  */
 #define KIPC_MQ_CTX_WAKE 4
 
@@ -278,7 +288,7 @@ static inline u64 kipc_mq_now(struct kipc_mq_ctx *ctx)
 
 /*
  * Move the buffers receivers gave back into the array, as far as it has
- * room; the rest go back to the slab.  cache_lock held.
+ * room; the rest go back to the slab.  send_lock held.
  */
 static void kipc_mq_cache_refill(struct kipc_mq *q)
 {
@@ -296,19 +306,24 @@ static void kipc_mq_cache_refill(struct kipc_mq *q)
 	atomic_sub(n, &q->nreturned);
 }
 
+/* A free small buffer, or NULL.  send_lock held. */
+static inline struct kipc_mq_kmsg *kipc_mq_cache_pop(struct kipc_mq *q)
+{
+	if (!q->ncached && !llist_empty(&q->returned))
+		kipc_mq_cache_refill(q);
+	return q->ncached ? q->cached[--q->ncached] : NULL;
+}
+
 /* Take up to @n free small buffers into @out; returns how many. */
 static unsigned int
 kipc_mq_cache_take(struct kipc_mq *q, struct kipc_mq_kmsg **out, unsigned int n)
 {
-	unsigned int got;
+	unsigned int got = 0;
 
-	spin_lock(&q->cache_lock);
-	if (q->ncached < n && !llist_empty(&q->returned))
-		kipc_mq_cache_refill(q);
-	got = min(n, q->ncached);
-	q->ncached -= got;
-	memcpy(out, &q->cached[q->ncached], got * sizeof(*out));
-	spin_unlock(&q->cache_lock);
+	spin_lock(&q->send_lock);
+	while (got < n && (out[got] = kipc_mq_cache_pop(q)))
+		got++;
+	spin_unlock(&q->send_lock);
 	return got;
 }
 
@@ -317,8 +332,9 @@ kipc_mq_cache_take(struct kipc_mq *q, struct kipc_mq_kmsg **out, unsigned int n)
  * add reserves their places, one cmpxchg links them all.  What does not
  * fit under KIPC_MQ_CACHE_MAX goes back to the slab.
  */
-static void kipc_mq_cache_give(struct kipc_mq *q, struct kipc_mq_kmsg **msgs,
-			       unsigned int n)
+static __always_inline void kipc_mq_cache_give(struct kipc_mq *q,
+					       struct kipc_mq_kmsg **msgs,
+					       unsigned int n)
 {
 	unsigned int keep = n, i;
 	int over;
@@ -352,7 +368,8 @@ static struct kipc_mq_kmsg *kipc_mq_alloc(struct kipc_mq *q, u32 len)
 }
 
 /* m->len must still be the length it was allocated for. */
-static void kipc_mq_free(struct kipc_mq *q, struct kipc_mq_kmsg *m)
+static __always_inline void kipc_mq_free(struct kipc_mq *q,
+					 struct kipc_mq_kmsg *m)
 {
 	if (m->len > KIPC_MQ_SMALL_MAX)
 		kvfree(m);
@@ -460,8 +477,8 @@ static void kipc_mq_wake_waiter(struct kipc_mq_waiter *w, int state,
  * are put after unlocking, to keep that free out of the lock; put_pid()
  * is safe under a spinlock too, so a third is put at once.
  */
-static void kipc_mq_set_pid(struct pid **slot, struct pid *pid,
-			    struct kipc_mq_ctx *ctx)
+static __always_inline void kipc_mq_set_pid(struct pid **slot, struct pid *pid,
+					    struct kipc_mq_ctx *ctx)
 {
 	struct pid *old = *slot;
 
@@ -478,12 +495,11 @@ static void kipc_mq_set_pid(struct pid **slot, struct pid *pid,
 		put_pid(old);
 }
 
-/* Everything kipc_mq_ctx collected.  No lock held; leaves ctx reusable. */
-static void kipc_mq_post(struct kipc_mq *q, struct kipc_mq_ctx *ctx)
+/* The work of kipc_mq_post(), when there is some. */
+static void kipc_mq_post_work(struct kipc_mq *q, struct kipc_mq_ctx *ctx)
 {
 	unsigned int i;
 
-	ctx->now = 0;
 	for (i = 0; i < ctx->nwake; i++) {
 		wake_up_process(ctx->wake[i]);
 		put_task_struct(ctx->wake[i]);
@@ -527,6 +543,20 @@ static void kipc_mq_post(struct kipc_mq *q, struct kipc_mq_ctx *ctx)
 
 	if (unlikely(!list_empty(&ctx->free)))
 		kipc_mq_free_list(q, &ctx->free);
+}
+
+/*
+ * Everything kipc_mq_ctx collected.  No lock held; leaves ctx reusable.
+ * Most calls have nothing to do but say that nobody polls.
+ */
+static inline void kipc_mq_post(struct kipc_mq *q, struct kipc_mq_ctx *ctx)
+{
+	ctx->now = 0;
+	if (ctx->nwake || ctx->put_pid[0] || ctx->events ||
+	    (ctx->flags & KIPC_MQ_CTX_POLL) ||
+	    (ctx->flags && READ_ONCE(q->fasync)) || !list_empty(&ctx->free))
+		kipc_mq_post_work(q, ctx);
+	ctx->flags = 0;
 }
 
 /* --- the queue ------------------------------------------------------------ */
@@ -586,7 +616,7 @@ static inline bool kipc_mq_fits_in(const struct kipc_mq *q, u32 nmsgs,
 }
 
 /* Whether @len bytes fit; the senders' view first.  send_lock held. */
-static bool kipc_mq_fits(struct kipc_mq *q, u32 len)
+static __always_inline bool kipc_mq_fits(struct kipc_mq *q, u32 len)
 {
 	if (kipc_mq_fits_in(q, kipc_mq_tx_nmsgs(q), kipc_mq_tx_bytes(q), len))
 		return true;
@@ -629,7 +659,7 @@ static void kipc_mq_unlock(struct kipc_mq *q) __releases(&q->recv_lock)
 }
 
 /* The oldest message, or NULL.  recv_lock held. */
-static struct kipc_mq_kmsg *kipc_mq_first(struct kipc_mq *q)
+static __always_inline struct kipc_mq_kmsg *kipc_mq_first(struct kipc_mq *q)
 {
 	if (list_empty(&q->msgs) && !kipc_mq_drain_inbox(q))
 		return NULL;
@@ -728,24 +758,14 @@ static void kipc_mq_wake_all_senders(struct kipc_mq *q, struct kipc_mq_ctx *ctx)
 	}
 }
 
-/*
- * @m was just counted in: peaks, events, readiness.  send_lock held.
- * The senders' view is refreshed only if it says a peak, a full queue or
- * the high-water mark was reached: what it says is an upper bound, so
- * none of them can have been reached when it says no.  Even refreshed,
- * without recv_lock the counts may include messages receivers have taken
- * meanwhile, which places this send before those receives.
- */
-static void kipc_mq_queued(struct kipc_mq *q, const struct kipc_mq_kmsg *m,
-			   struct kipc_mq_ctx *ctx)
+/* What kipc_mq_queued() leaves to the exact counts.  send_lock held. */
+static noinline void kipc_mq_queued_peak(struct kipc_mq *q,
+					 const struct kipc_mq_kmsg *m,
+					 struct kipc_mq_ctx *ctx)
 {
-	u32 nmsgs = kipc_mq_tx_nmsgs(q);
-	u64 bytes = kipc_mq_tx_bytes(q);
+	u32 nmsgs;
+	u64 bytes;
 
-	if (bytes <= q->tx.peak_fill && nmsgs <= q->tx.peak_msgs &&
-	    !kipc_mq_full(q, nmsgs, bytes) &&
-	    !(q->high_water && bytes >= q->high_water))
-		goto ready;
 	kipc_mq_tx_refresh(q);
 	nmsgs = kipc_mq_tx_nmsgs(q);
 	bytes = kipc_mq_tx_bytes(q);
@@ -759,7 +779,27 @@ static void kipc_mq_queued(struct kipc_mq *q, const struct kipc_mq_kmsg *m,
 	if (q->high_water && bytes - m->len < q->high_water &&
 	    bytes >= q->high_water)
 		kipc_mq_event(ctx, KIPC_EVENT_HIGH_WATER, bytes);
-ready:
+}
+
+/*
+ * @m was just counted in: peaks, events, readiness.  send_lock held.
+ * The senders' view is refreshed only if it says a peak, a full queue or
+ * the high-water mark was reached: what it says is an upper bound, so
+ * none of them can have been reached when it says no.  Even refreshed,
+ * without recv_lock the counts may include messages receivers have taken
+ * meanwhile, which places this send before those receives.
+ */
+static inline void kipc_mq_queued(struct kipc_mq *q,
+				  const struct kipc_mq_kmsg *m,
+				  struct kipc_mq_ctx *ctx)
+{
+	u32 nmsgs = kipc_mq_tx_nmsgs(q);
+	u64 bytes = kipc_mq_tx_bytes(q);
+
+	if (unlikely(bytes > q->tx.peak_fill || nmsgs > q->tx.peak_msgs ||
+		     kipc_mq_full(q, nmsgs, bytes) ||
+		     (q->high_water && bytes >= q->high_water)))
+		kipc_mq_queued_peak(q, m, ctx);
 	kipc_mq_ready(q, ctx, KIPC_MQ_CTX_IN);
 }
 
@@ -786,8 +826,9 @@ static void kipc_mq_publish(struct kipc_mq *q, struct kipc_mq_kmsg *m,
 }
 
 /* Account a send of @m by the caller.  send_lock held. */
-static void kipc_mq_account_send(struct kipc_mq *q, struct kipc_mq_kmsg *m,
-				 struct kipc_mq_ctx *ctx)
+static __always_inline void kipc_mq_account_send(struct kipc_mq *q,
+						 struct kipc_mq_kmsg *m,
+						 struct kipc_mq_ctx *ctx)
 {
 	q->tx.writes++;
 	q->tx.bytes_in += m->len;
@@ -799,9 +840,10 @@ static void kipc_mq_account_send(struct kipc_mq *q, struct kipc_mq_kmsg *m,
  * Account a receive of @m by @task (the caller, or a waiter handed @m).
  * recv_lock held.
  */
-static void kipc_mq_account_recv(struct kipc_mq *q, struct kipc_mq_kmsg *m,
-				 struct task_struct *task,
-				 struct kipc_mq_ctx *ctx)
+static __always_inline void kipc_mq_account_recv(struct kipc_mq *q,
+						 struct kipc_mq_kmsg *m,
+						 struct task_struct *task,
+						 struct kipc_mq_ctx *ctx)
 {
 	q->rx.reads++;
 	q->rx.bytes_out += m->len;
@@ -861,8 +903,9 @@ static bool kipc_mq_deliver(struct kipc_mq *q, struct kipc_mq_kmsg *m,
  * Take @m off the queue for the caller.  recv_lock held; blocked senders
  * are the caller's to wake, under both locks.
  */
-static void kipc_mq_unlink(struct kipc_mq *q, struct kipc_mq_kmsg *m,
-			   struct kipc_mq_ctx *ctx)
+static __always_inline void kipc_mq_unlink(struct kipc_mq *q,
+					   struct kipc_mq_kmsg *m,
+					   struct kipc_mq_ctx *ctx)
 {
 	list_del(&m->link);
 	WRITE_ONCE(q->rx.msgs, q->rx.msgs + 1);
@@ -884,7 +927,7 @@ static void kipc_mq_requeue(struct kipc_mq *q, struct kipc_mq_kmsg **msgs,
 			    unsigned int n)
 {
 	struct kipc_mq_kmsg *m, *pos;
-	struct kipc_mq_ctx ctx;
+	struct kipc_mq_ctx ctx __uninitialized;
 	unsigned int i;
 
 	kipc_mq_ctx_init(&ctx);
@@ -998,10 +1041,28 @@ static noinline int kipc_mq_wait_recv(struct kipc_mq *q, s64 type,
 /* --- send ----------------------------------------------------------------- */
 
 /*
- * The common case, under send_lock alone: send @msgs[0..n) while no
+ * Whether a message of @len bytes may be queued under send_lock alone: no
  * receiver is blocked (a receiver registers under both locks, so that
- * cannot change under send_lock) and each fits by counts receivers can
- * only have made smaller.  Returns how many were sent; the others are
+ * cannot change under send_lock) and it fits by counts receivers can only
+ * have made smaller.  send_lock held.
+ */
+static inline bool kipc_mq_may_queue(struct kipc_mq *q, u32 len)
+{
+	return len <= q->max_msg_size && !q->nr_rwait && kipc_mq_fits(q, len);
+}
+
+/* Number, count and account @m, not yet published.  send_lock held. */
+static inline void kipc_mq_queue(struct kipc_mq *q, struct kipc_mq_kmsg *m,
+				 struct kipc_mq_ctx *ctx)
+{
+	m->seq = q->tx.seq++;
+	kipc_mq_count_in(q, m, ctx);
+	kipc_mq_account_send(q, m, ctx);
+}
+
+/*
+ * The common case, under send_lock alone: send @msgs[0..n) as far as
+ * kipc_mq_may_queue() allows.  Returns how many were sent; the others are
  * for kipc_mq_send_msgs() to send, refuse or wait for, under both locks.
  */
 static unsigned int kipc_mq_send_fast(struct kipc_mq *q,
@@ -1015,12 +1076,9 @@ static unsigned int kipc_mq_send_fast(struct kipc_mq *q,
 	for (i = 0; i < n; i++) {
 		struct kipc_mq_kmsg *m = msgs[i];
 
-		if (m->len > q->max_msg_size || q->nr_rwait ||
-		    !kipc_mq_fits(q, m->len))
+		if (!kipc_mq_may_queue(q, m->len))
 			break;
-		m->seq = q->tx.seq++;
-		kipc_mq_count_in(q, m, ctx);
-		kipc_mq_account_send(q, m, ctx);
+		kipc_mq_queue(q, m, ctx);
 		/* Chained newest first, as the inbox keeps them. */
 		m->lnode.next = newest;
 		newest = &m->lnode;
@@ -1042,7 +1100,7 @@ static unsigned int kipc_mq_send_msgs(struct kipc_mq *q,
 				      const u32 *flags, unsigned int n,
 				      bool nonblock, int *err)
 {
-	struct kipc_mq_ctx ctx;
+	struct kipc_mq_ctx ctx __uninitialized;
 	bool waited = false;
 	unsigned int i;
 	int ret = 0;
@@ -1087,6 +1145,45 @@ out_unlocked:
 	return i;
 }
 
+/*
+ * A small message start to end under send_lock (see the top of the file),
+ * when kipc_mq_may_queue() and a cached buffer is there.  False, having
+ * done nothing, otherwise: the caller takes the long way.
+ */
+static bool kipc_mq_send_small(struct kipc_mq *q, s64 type,
+			       const void __user *buf, u32 len)
+{
+	struct kipc_mq_kmsg *m;
+	struct kipc_mq_ctx ctx __uninitialized;
+	int err;
+
+	kipc_mq_ctx_init(&ctx);
+	spin_lock(&q->send_lock);
+	if (!kipc_mq_may_queue(q, len))
+		goto out_unlock;
+	m = kipc_mq_cache_pop(q);
+	if (!m)
+		goto out_unlock;
+	pagefault_disable();
+	err = kipc_copy_from_user_small(m->data, buf, len);
+	pagefault_enable();
+	if (err) {
+		/* Where it came from, so there is room. */
+		q->cached[q->ncached++] = m;
+		goto out_unlock;
+	}
+	m->len = len;
+	m->type = type;
+	kipc_mq_queue(q, m, &ctx);
+	llist_add(&m->lnode, &q->inbox);
+	spin_unlock(&q->send_lock);
+	kipc_mq_post(q, &ctx);
+	return true;
+out_unlock:
+	spin_unlock(&q->send_lock);
+	return false;
+}
+
 static int kipc_mq_send_one(struct kipc_mq *q, s64 type, u32 flags,
 			    const void __user *buf, u32 len, bool nonblock)
 {
@@ -1095,6 +1192,8 @@ static int kipc_mq_send_one(struct kipc_mq *q, s64 type, u32 flags,
 
 	if (len > READ_ONCE(q->max_msg_size))
 		return -EINVAL;
+	if (len <= KIPC_MQ_SMALL_MAX && kipc_mq_send_small(q, type, buf, len))
+		return 0;
 	m = kipc_mq_fill_msg(q, NULL, type, buf, len);
 	if (IS_ERR(m))
 		return PTR_ERR(m);
@@ -1150,6 +1249,15 @@ static struct kipc_mq_kmsg *kipc_mq_take(struct kipc_mq *q, s64 type,
 	return m;
 }
 
+/* Receivers made room under recv_lock alone: wake the senders it fits. */
+static noinline void kipc_mq_room_made(struct kipc_mq *q,
+				       struct kipc_mq_ctx *ctx)
+{
+	kipc_mq_lock(q);
+	kipc_mq_wake_senders(q, ctx);
+	kipc_mq_unlock(q);
+}
+
 /*
  * The common case, under recv_lock alone: take the oldest messages, as
  * many as there are and fit @maxsize[i], up to @n.  Returns how many
@@ -1157,10 +1265,10 @@ static struct kipc_mq_kmsg *kipc_mq_take(struct kipc_mq *q, s64 type,
  * queue is empty) or -E2BIG (the next message does not fit).  Waiting
  * is for the caller, under both locks.
  */
-static unsigned int kipc_mq_take_fast(struct kipc_mq *q,
-				      struct kipc_mq_kmsg **msgs,
-				      const u32 *maxsize, unsigned int n,
-				      int *why, struct kipc_mq_ctx *ctx)
+static __always_inline unsigned int
+kipc_mq_take_fast(struct kipc_mq *q, struct kipc_mq_kmsg **msgs,
+		  const u32 *maxsize, unsigned int n, int *why,
+		  struct kipc_mq_ctx *ctx)
 {
 	struct kipc_mq_kmsg *m;
 	bool senders;
@@ -1182,11 +1290,8 @@ static unsigned int kipc_mq_take_fast(struct kipc_mq *q,
 	/* Senders block under both locks, so none is missed here. */
 	senders = i && q->nr_swait;
 	spin_unlock(&q->recv_lock);
-	if (senders) {
-		kipc_mq_lock(q);
-		kipc_mq_wake_senders(q, ctx);
-		kipc_mq_unlock(q);
-	}
+	if (senders)
+		kipc_mq_room_made(q, ctx);
 	return i;
 }
 
@@ -1251,7 +1356,7 @@ static int kipc_mq_peek(struct kipc_mq *q, struct kipc_mq_sel *sel,
 	s64 type = sel->type;
 	enum kipc_mq_mode mode = kipc_mq_convert_mode(&type, sel->flags);
 	struct kipc_mq_kmsg *m;
-	struct kipc_mq_ctx ctx;
+	struct kipc_mq_ctx ctx __uninitialized;
 	bool waited = false;
 	u32 tmpsize = 0, n;
 	void *tmp = NULL;
@@ -1307,8 +1412,8 @@ out_unlocked:
 }
 
 /* Copy @n bytes (n <= m->len) of the received @m out to @to. */
-static int kipc_mq_copy_out(void __user *to, const struct kipc_mq_kmsg *m,
-			    u32 n)
+static __always_inline int kipc_mq_copy_out(void __user *to,
+					    const struct kipc_mq_kmsg *m, u32 n)
 {
 	if (m->len > KIPC_MQ_SMALL_MAX)
 		return copy_to_user(to, m->data, n) ? -EFAULT : 0;
@@ -1327,7 +1432,7 @@ static int kipc_mq_recv_one(struct kipc_mq *q, struct kipc_mq_sel *sel,
 	bool wait = !nonblock && !(sel->flags & KIPC_MQ_NOWAIT);
 	u32 maxsize = kipc_mq_maxsize(sel->flags, sel->bufsize);
 	struct kipc_mq_kmsg *m;
-	struct kipc_mq_ctx ctx;
+	struct kipc_mq_ctx ctx __uninitialized;
 	int why;
 	u32 n;
 
@@ -1494,7 +1599,7 @@ static unsigned int kipc_mq_take_chunk(struct kipc_mq *q,
 				       bool may_wait, int *err)
 {
 	struct kipc_mq_kmsg *m;
-	struct kipc_mq_ctx ctx;
+	struct kipc_mq_ctx ctx __uninitialized;
 	unsigned int i;
 
 	kipc_mq_ctx_init(&ctx);
@@ -1636,7 +1741,7 @@ static void kipc_mq_set_limits(struct kipc_mq *q,
 			       const struct kipc_mq_limits *l,
 			       unsigned int mask)
 {
-	struct kipc_mq_ctx ctx;
+	struct kipc_mq_ctx ctx __uninitialized;
 	bool changed = false;
 
 	kipc_mq_ctx_init(&ctx);
@@ -1666,7 +1771,7 @@ static void kipc_mq_set_limits(struct kipc_mq *q,
 /* Discard every queued message.  Returns how many there were. */
 static u32 kipc_mq_flush(struct kipc_mq *q)
 {
-	struct kipc_mq_ctx ctx;
+	struct kipc_mq_ctx ctx __uninitialized;
 	u32 n;
 
 	kipc_mq_ctx_init(&ctx);
@@ -1987,7 +2092,6 @@ static void kipc_mq_init_queue(struct kipc_mq *q)
 	INIT_LIST_HEAD(&q->rwaiters);
 	INIT_LIST_HEAD(&q->swaiters);
 	init_waitqueue_head(&q->pollwq);
-	spin_lock_init(&q->cache_lock);
 	q->ncached = 0;
 	/* The SysV defaults, unless the module maxima are lower. */
 	q->max_bytes =

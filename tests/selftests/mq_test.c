@@ -778,6 +778,63 @@ TEST_F(mq, send_payload_fault_queues_nothing)
 	munmap(map, 2 * page);
 }
 
+/*
+ * Payloads in pages the process has not touched yet.  A small send copies
+ * in under the queue's lock with page faults disabled, so it cannot fault
+ * such a page in: it must take the long way, not fail or lose the
+ * message.  Receives into pages not yet mapped, likewise.
+ */
+TEST_F(mq, payload_in_pages_not_yet_mapped)
+{
+	static const unsigned int sizes[] = { 1, 64, 200, 1000 };
+	long page = sysconf(_SC_PAGESIZE);
+	int mfd = syscall(SYS_memfd_create, "kipc-mq-test", 0);
+	uint8_t *pattern = malloc(page);
+
+	ASSERT_LE(0, mfd);
+	ASSERT_NE(NULL, pattern);
+	for (long i = 0; i < page; i++)
+		pattern[i] = (uint8_t)(i * 7 + 3);
+	ASSERT_EQ(page, write(mfd, pattern, page));
+
+	for (unsigned int k = 0; k < 4; k++) {
+		for (int ioctls = 0; ioctls < 2; ioctls++) {
+			unsigned int len = sizes[k];
+			long off = page - len;
+			uint8_t *src, *dst;
+			long long type = 0;
+
+			/* Fresh mappings: nothing of them is in the page table. */
+			src = mmap(NULL, page, PROT_READ, MAP_SHARED, mfd, 0);
+			ASSERT_NE(MAP_FAILED, src);
+			dst = mmap(NULL, page, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			ASSERT_NE(MAP_FAILED, dst);
+			if (ioctls) {
+				EXPECT_EQ(0, msnd(self->fd, 5, src + off, len, 0));
+			} else {
+				EXPECT_EQ((ssize_t)len,
+					  write(self->fd, src + off, len));
+			}
+			EXPECT_EQ(1U, nmsgs(self->fd));
+			if (ioctls) {
+				EXPECT_EQ((int)len, mrcv(self->fd, 0, dst + off,
+							 len, 0, &type));
+				EXPECT_EQ(5, type);
+			} else {
+				EXPECT_EQ((ssize_t)len,
+					  read(self->fd, dst + off, len));
+			}
+			EXPECT_EQ(0, memcmp(dst + off, pattern + off, len));
+			EXPECT_EQ(0U, nmsgs(self->fd));
+			munmap(src, page);
+			munmap(dst, page);
+		}
+	}
+	free(pattern);
+	close(mfd);
+}
+
 TEST_F(mq, recv_descriptor_write_back_fault_keeps_message)
 {
 	char buf[16] = { 0 };
