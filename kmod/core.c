@@ -10,7 +10,6 @@
 #include <linux/init.h>
 #include <linux/fs.h>
 #include <linux/slab.h>
-#include <linux/uaccess.h>
 
 #include "kipc.h"
 #include "compat.h"
