@@ -825,13 +825,16 @@ static void kipc_mq_publish(struct kipc_mq *q, struct kipc_mq_kmsg *m,
 	llist_add(&m->lnode, &q->inbox);
 }
 
-/* Account a send of @m by the caller.  send_lock held. */
-static __always_inline void kipc_mq_account_send(struct kipc_mq *q,
-						 struct kipc_mq_kmsg *m,
+/*
+ * Account a send of @len bytes by the caller.  send_lock held.  It takes
+ * the length, not the message: a message handed to a waiting receiver
+ * may already be received and freed.
+ */
+static __always_inline void kipc_mq_account_send(struct kipc_mq *q, u32 len,
 						 struct kipc_mq_ctx *ctx)
 {
 	q->tx.writes++;
-	q->tx.bytes_in += m->len;
+	q->tx.bytes_in += len;
 	q->tx.time = kipc_mq_now(ctx);
 	kipc_mq_set_pid(&q->tx.pid, task_tgid(current), ctx);
 }
@@ -884,18 +887,22 @@ static bool kipc_mq_pipelined_send(struct kipc_mq *q, struct kipc_mq_kmsg *m,
 
 /*
  * Send @m if it fits or a receiver takes it; false if it must wait.
- * Both locks held.
+ * Both locks held.  Once handed over, @m is the receiver's: it returns
+ * without a lock as soon as it sees its state, and may free @m before
+ * this returns, so nothing here reads @m after the hand-off.
  */
 static bool kipc_mq_deliver(struct kipc_mq *q, struct kipc_mq_kmsg *m,
 			    struct kipc_mq_ctx *ctx)
 {
+	u32 len = m->len;
+
 	m->seq = q->tx.seq++;
 	if (list_empty(&q->rwaiters) || !kipc_mq_pipelined_send(q, m, ctx)) {
-		if (!kipc_mq_fits(q, m->len))
+		if (!kipc_mq_fits(q, len))
 			return false;
 		kipc_mq_publish(q, m, ctx);
 	}
-	kipc_mq_account_send(q, m, ctx);
+	kipc_mq_account_send(q, len, ctx);
 	return true;
 }
 
@@ -1057,7 +1064,7 @@ static inline void kipc_mq_queue(struct kipc_mq *q, struct kipc_mq_kmsg *m,
 {
 	m->seq = q->tx.seq++;
 	kipc_mq_count_in(q, m, ctx);
-	kipc_mq_account_send(q, m, ctx);
+	kipc_mq_account_send(q, m->len, ctx);
 }
 
 /*
