@@ -128,6 +128,18 @@ struct kipc_mq_fileopts {
 #define KIPC_MQ_GET_FILEOPTS	_IOR(KIPC_IOC_MAGIC, 0x17, struct kipc_mq_fileopts)
 #define KIPC_MQ_SET_FILEOPTS	_IOW(KIPC_IOC_MAGIC, 0x18, struct kipc_mq_fileopts)
 
+/*
+ * io_uring: IORING_OP_URING_CMD on an mq file.  cmd_op is KIPC_MQ_SEND,
+ * KIPC_MQ_RECV, KIPC_MQ_SEND_BATCH or KIPC_MQ_RECV_BATCH; the command area
+ * of the SQE (16 bytes, so plain 64-byte SQEs do) holds this struct.  The
+ * CQE's res is what the ioctl would return, or -errno.  A call that would
+ * block completes later, from io_uring's worker, and can be cancelled.
+ */
+struct kipc_mq_uring_cmd {
+	__u64 arg;		/* user pointer: kipc_mq_msg or kipc_mq_batch */
+	__u64 __reserved;	/* must be 0 */
+};
+
 /* --- shared memory and semaphores --------------------------------------- */
 
 #define KIPC_SHM_DEF_SIZE	(1024 * 1024)
