@@ -22,6 +22,27 @@
  *  6. Access: SysV checks ipc_perm (EACCES); kipc checks the open mode of
  *     the file (EBADF) after the device node's mode.  No IPC_RMID: a kipc
  *     queue lives until the module is unloaded (KIPC_MQ_FLUSH empties it).
+ *
+ * The file interface is compared with a unix datagram socketpair
+ * (SOCK_SEQPACKET and SOCK_DGRAM), where the rule is the same "one call,
+ * one message": writev/readv/pwritev2/preadv2 step by step, with these
+ * intended differences, each named at its step (D1-D3 below):
+ *  D1. A message longer than the iovecs: the socket truncates it silently
+ *      and drops the rest; kipc fails EMSGSIZE and keeps it queued, unless
+ *      the file's recv_flags hold KIPC_MQ_NOERROR (then as the socket).
+ *  D2. A readv whose copy faults: both fail EFAULT, but the socket has
+ *      consumed the datagram; kipc leaves the message queued.
+ *  D3. Over the size limit: kipc fails EINVAL above max_msg_size (as
+ *      msgsnd); the socket takes a datagram up to its send buffer.
+ *  D4. RWF_NOWAIT: kipc honours it on every kernel; unix sockets refuse
+ *      it (EOPNOTSUPP) on kernels whose sockets lack FMODE_NOWAIT, such
+ *      as 6.1.  There the socket side sends and receives with
+ *      MSG_DONTWAIT instead, which is what IOCB_NOWAIT means to a socket.
+ *
+ * Signals are compared with msgsnd/msgrcv and with a FIFO: the ioctls
+ * fail EINTR after a handler even with SA_RESTART, as msgsnd/msgrcv do
+ * (signal(7)); read(2)/write(2) are restarted under SA_RESTART, as on a
+ * FIFO, and fail EINTR without it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,10 +51,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 
 #include <linux/kipc.h>
 
@@ -405,6 +433,652 @@ TEST(sysv_and_kipc_agree_step_by_step)
 	EXPECT_EQ(0UL, rk.msgs);
 	sysv.close();
 	kipc.close();
+}
+
+/* --- the file interface against a unix datagram socketpair --------------- */
+
+/* An address no process maps; volatile hides it from the compiler. */
+static void *volatile bad_ptr = (void *)8;
+
+#define VSEG	4
+#define VREGION	8448	/* room per read segment, with a guard after it */
+
+enum vop {
+	V_WRITEV,	/* writev() of the data over the segments */
+	V_READV,	/* readv() into the segments */
+	V_PWRITEV2,	/* pwritev2(), offset -1 (or 0 with .off0), .rwf */
+	V_PREADV2,	/* preadv2(), the same */
+	V_WRITE,	/* write(2) of the data (one segment) */
+	V_NOERROR,	/* kipc: recv_flags = .rwf; the socket: nothing */
+	V_FILL,		/* pwritev2(RWF_NOWAIT) of 1 KiB until it fails */
+	V_DRAIN,	/* preadv2(RWF_NOWAIT) of 8 KiB until it fails */
+};
+
+struct vstep {
+	enum vop op;
+	int nseg;
+	int seg[VSEG];		/* segment lengths */
+	int bad;		/* 1 + index of a segment at a bad address */
+	int rwf;
+	int off0;		/* offset 0 instead of -1: ESPIPE */
+	const char *data;	/* payload / expected bytes; NULL: pattern */
+	long ret;		/* expected of both, or of kipc with .diff */
+	int err;
+	int diff;		/* an intended difference, D1-D3 */
+	int end_diff;		/* the queues agree again after this step */
+	long sret;		/* with .diff: the socket's */
+	int serr;
+};
+
+#define SEGS(...) .nseg = sizeof((int[]){ __VA_ARGS__ }) / sizeof(int), \
+		  .seg = { __VA_ARGS__ }
+
+static const struct vstep vscript[] = {
+	/* Nothing queued: RWF_NOWAIT fails at once on a blocking file. */
+	{ V_PREADV2, SEGS(64), .rwf = RWF_NOWAIT, .ret = -1, .err = EAGAIN },
+	/* One writev is one message, gathered; one readv takes it, scattered. */
+	{ V_WRITEV, SEGS(3, 3, 4), .data = "headerbody", .ret = 10 },
+	{ V_READV, SEGS(4, 4, 8), .data = "headerbody", .ret = 10 },
+	{ V_WRITEV, SEGS(2, 0, 2), .data = "abcd", .ret = 4 },
+	{ V_READV, SEGS(1, 0, 10), .data = "abcd", .ret = 4 },
+	/* An empty vector never reaches either (the VFS returns 0)... */
+	{ V_WRITEV, SEGS(0, 0), .data = "", .ret = 0 },
+	{ V_PREADV2, SEGS(8), .rwf = RWF_NOWAIT, .ret = -1, .err = EAGAIN },
+	/* ...but write(2) of 0 bytes sends an empty message. */
+	{ V_WRITE, SEGS(0), .data = "", .ret = 0 },
+	{ V_PREADV2, SEGS(8), .rwf = RWF_NOWAIT, .data = "", .ret = 0 },
+	{ V_PREADV2, SEGS(8), .rwf = RWF_NOWAIT, .ret = -1, .err = EAGAIN },
+	/* pwritev2/preadv2 at the current position, without and with flags. */
+	{ V_PWRITEV2, SEGS(2, 3), .data = "hello", .ret = 5 },
+	{ V_PREADV2, SEGS(5), .data = "hello", .ret = 5 },
+	{ V_PWRITEV2, SEGS(2, 3), .rwf = RWF_NOWAIT, .data = "hello", .ret = 5 },
+	{ V_PREADV2, SEGS(3, 3), .rwf = RWF_NOWAIT, .data = "hello", .ret = 5 },
+	{ V_PWRITEV2, SEGS(1), .off0 = 1, .data = "x", .ret = -1, .err = ESPIPE },
+	{ V_PREADV2, SEGS(1), .off0 = 1, .ret = -1, .err = ESPIPE },
+	/* A bad address in any iovec: EFAULT, nothing sent. */
+	{ V_WRITEV, SEGS(3, 3, 3), .bad = 2, .data = "abcdefghi", .ret = -1,
+	  .err = EFAULT },
+	{ V_WRITEV, SEGS(3, 3, 3), .bad = 3, .data = "abcdefghi", .ret = -1,
+	  .err = EFAULT },
+	{ V_PREADV2, SEGS(64), .rwf = RWF_NOWAIT, .ret = -1, .err = EAGAIN },
+	/* A bad iovec the message does not reach is never touched. */
+	{ V_WRITEV, SEGS(1), .data = "x", .ret = 1 },
+	{ V_READV, SEGS(1, 8), .bad = 2, .data = "x", .ret = 1 },
+	/* D1: longer than the iovecs. */
+	{ V_WRITEV, SEGS(10), .data = "0123456789", .ret = 10 },
+	{ V_READV, SEGS(4, 2), .data = "012345", .ret = -1, .err = EMSGSIZE,
+	  .diff = 1, .sret = 6 },
+	{ V_PREADV2, SEGS(16), .rwf = RWF_NOWAIT, .data = "0123456789",
+	  .ret = 10, .diff = 1, .end_diff = 1, .sret = -1, .serr = EAGAIN },
+	/* D1 with KIPC_MQ_NOERROR: as the socket, truncated, rest dropped. */
+	{ V_NOERROR, .rwf = KIPC_MQ_NOERROR },
+	{ V_WRITEV, SEGS(10), .data = "0123456789", .ret = 10 },
+	{ V_READV, SEGS(4, 2), .data = "012345", .ret = 6 },
+	{ V_PREADV2, SEGS(64), .rwf = RWF_NOWAIT, .ret = -1, .err = EAGAIN },
+	{ V_NOERROR, .rwf = 0 },
+	/* D2: a readv that faults. */
+	{ V_WRITEV, SEGS(3), .data = "xyz", .ret = 3 },
+	{ V_READV, SEGS(1, 8), .bad = 2, .ret = -1, .err = EFAULT, .diff = 2,
+	  .sret = -1, .serr = EFAULT },
+	{ V_PREADV2, SEGS(8), .rwf = RWF_NOWAIT, .data = "xyz", .ret = 3,
+	  .diff = 2, .end_diff = 1, .sret = -1, .serr = EAGAIN },
+	/* The size limit: 8192 fits; D3 above it. */
+	{ V_WRITEV, SEGS(4096, 4000, 96), .ret = 8192 },
+	{ V_READV, SEGS(4096, 4096), .ret = 8192 },
+	{ V_WRITEV, SEGS(4096, 4096, 1), .ret = -1, .err = EINVAL, .diff = 3,
+	  .sret = 8193 },
+	{ V_PREADV2, SEGS(8200), .rwf = RWF_NOWAIT, .ret = -1, .err = EAGAIN,
+	  .diff = 3, .end_diff = 1, .sret = 8193 },
+	/* Full: RWF_NOWAIT fails at once; one receive makes room for one. */
+	{ V_FILL, .ret = -1, .err = EAGAIN },
+	{ V_PWRITEV2, SEGS(1024), .rwf = RWF_NOWAIT, .ret = -1, .err = EAGAIN },
+	{ V_READV, SEGS(1000, 24), .ret = 1024 },
+	{ V_PWRITEV2, SEGS(512, 512), .rwf = RWF_NOWAIT, .ret = 1024 },
+	{ V_PWRITEV2, SEGS(1024), .rwf = RWF_NOWAIT, .ret = -1, .err = EAGAIN },
+	{ V_DRAIN, .ret = -1, .err = EAGAIN },
+	{ V_PREADV2, SEGS(8), .rwf = RWF_NOWAIT, .ret = -1, .err = EAGAIN },
+};
+
+struct vend {
+	const char *name;
+	int wr, rd;
+	bool kipc;
+	bool no_rwf_nowait;	/* D4: MSG_DONTWAIT instead */
+};
+
+/* pwritev2/preadv2 at the current position, or their D4 stand-in. */
+static long vprw(const struct vend *v, bool wr, struct iovec *iov, int n,
+		 off_t off, int rwf)
+{
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = n };
+
+	if (v->no_rwf_nowait && off == -1 && rwf == RWF_NOWAIT)
+		return wr ? sendmsg(v->wr, &mh, MSG_DONTWAIT) :
+			    recvmsg(v->rd, &mh, MSG_DONTWAIT);
+	return wr ? pwritev2(v->wr, iov, n, off, rwf) :
+		    preadv2(v->rd, iov, n, off, rwf);
+}
+
+static unsigned char vpattern(size_t k)
+{
+	return (unsigned char)(k * 7 + 3 + (k >> 8));
+}
+
+static unsigned char vsrc[4 * VREGION];
+static unsigned char vdst[VSEG][VREGION];
+
+static long vfill(const struct vend *v)
+{
+	struct iovec iov = { vsrc, 1024 };
+	long n, i;
+
+	for (i = 0; i < 1000000; i++) {
+		n = vprw(v, true, &iov, 1, -1, RWF_NOWAIT);
+		if (n != 1024)
+			return i ? n : -2;	/* not even one: wrong */
+	}
+	return -3;
+}
+
+static long vdrain(const struct vend *v)
+{
+	struct iovec iov = { vdst[0], VREGION };
+	long n, i;
+
+	for (i = 0; i < 1000000; i++) {
+		n = vprw(v, false, &iov, 1, -1, RWF_NOWAIT);
+		if (n < 0)
+			return n;
+	}
+	return -3;
+}
+
+/* One step on one end; reads land in vdst[], segment i in vdst[i]. */
+static long vrun(const struct vend *v, const struct vstep *s)
+{
+	struct iovec iov[VSEG];
+	size_t off = 0, k;
+	int i;
+
+	for (k = 0; k < sizeof(vsrc); k++)
+		vsrc[k] = vpattern(k);
+	if (s->data)
+		memcpy(vsrc, s->data, strlen(s->data));
+	memset(vdst, 0xaa, sizeof(vdst));
+	for (i = 0; i < s->nseg; i++) {
+		bool rd = s->op == V_READV || s->op == V_PREADV2;
+
+		iov[i].iov_base = rd ? (void *)vdst[i] : (void *)(vsrc + off);
+		iov[i].iov_len = s->seg[i];
+		if (s->bad == i + 1)
+			iov[i].iov_base = bad_ptr;
+		off += s->seg[i];
+	}
+	errno = 0;
+	switch (s->op) {
+	case V_WRITEV:
+		return writev(v->wr, iov, s->nseg);
+	case V_READV:
+		return readv(v->rd, iov, s->nseg);
+	case V_PWRITEV2:
+		return vprw(v, true, iov, s->nseg, s->off0 ? 0 : -1, s->rwf);
+	case V_PREADV2:
+		return vprw(v, false, iov, s->nseg, s->off0 ? 0 : -1, s->rwf);
+	case V_WRITE:
+		return write(v->wr, vsrc, s->seg[0]);
+	case V_NOERROR:
+		if (v->kipc) {
+			struct kipc_mq_fileopts o = {
+				.send_type = 1, .recv_flags = s->rwf,
+			};
+
+			return ioctl(v->wr, KIPC_MQ_SET_FILEOPTS, &o);
+		}
+		return 0;
+	case V_FILL:
+		return vfill(v);
+	case V_DRAIN:
+		return vdrain(v);
+	}
+	return -4;
+}
+
+/* The bytes read match @want (NULL: the pattern), segment by segment. */
+static int vcheck_data(const struct vstep *s, long n, const char *want)
+{
+	size_t done = 0;
+	int i;
+
+	for (i = 0; i < s->nseg && n >= 0; i++) {
+		size_t take = (size_t)n - done < (size_t)s->seg[i] ?
+			(size_t)n - done : (size_t)s->seg[i];
+		size_t k;
+
+		if (s->bad == i + 1)
+			return take ? -1 : 0;
+		for (k = 0; k < take; k++) {
+			unsigned char c = want ? (unsigned char)want[done + k] :
+					  vpattern(done + k);
+
+			if (vdst[i][k] != c)
+				return -1;
+		}
+		/* Nothing beyond what this segment was given. */
+		if (take < VREGION && vdst[i][take] != 0xaa)
+			return -1;
+		done += take;
+	}
+	return 0;
+}
+
+static long vqueued(const struct vend *v)
+{
+	struct kipc_mq_stat st;
+	int n;
+
+	if (v->kipc)
+		return ioctl(v->rd, KIPC_MQ_STAT, &st) ? -1 : (long)st.bytes;
+	/* SIOCINQ: every byte queued on a SEQPACKET socket. */
+	return ioctl(v->rd, FIONREAD, &n) ? -1 : n;
+}
+
+static void vdiff(struct __test_metadata *_metadata, int type)
+{
+	struct vend k = { "kipc", -1, -1, true, false };
+	struct vend so = { "socket", -1, -1, false, false };
+	struct iovec probe = { vdst[0], 1 };
+	bool diverged = false;
+	int sv[2], fd;
+	unsigned int i;
+
+	fd = open(KIPC_DEV_DIR "/mq0", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("mq0: %s", strerror(errno));
+	kipc_fd = fd;
+	ASSERT_EQ(0, kipc_reset());
+	k.wr = k.rd = fd;
+	ASSERT_EQ(0, socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv));
+	so.wr = sv[0];
+	so.rd = sv[1];
+	if (preadv2(so.rd, &probe, 1, -1, RWF_NOWAIT) < 0 &&
+	    errno == EOPNOTSUPP) {
+		so.no_rwf_nowait = true;
+		TH_LOG("D4: sockets refuse RWF_NOWAIT here: MSG_DONTWAIT");
+	}
+
+	for (i = 0; i < sizeof(vscript) / sizeof(vscript[0]); i++) {
+		const struct vstep *s = &vscript[i];
+		long rk, rs, want_s = s->diff ? s->sret : s->ret;
+		int ek, es, want_es = s->diff ? s->serr : s->err;
+		bool rd = s->op == V_READV || s->op == V_PREADV2;
+
+		rs = vrun(&so, s);
+		es = rs < 0 ? errno : 0;
+		if (rd && rs > 0)
+			EXPECT_EQ(0, vcheck_data(s, rs, s->data))
+				TH_LOG("step %u: socket data", i);
+		rk = vrun(&k, s);
+		ek = rk < 0 ? errno : 0;
+		if (rd && rk > 0)
+			EXPECT_EQ(0, vcheck_data(s, rk, s->data))
+				TH_LOG("step %u: kipc data", i);
+		if (s->diff) {
+			TH_LOG("step %u: intended difference D%d", i, s->diff);
+			diverged = !s->end_diff;
+		} else {
+			/* Both agree... */
+			EXPECT_EQ(rs, rk) TH_LOG("step %u", i);
+			EXPECT_EQ(es, ek) TH_LOG("step %u", i);
+		}
+		/* ...with the script. */
+		EXPECT_EQ(s->ret, rk) TH_LOG("step %u: kipc", i);
+		EXPECT_EQ(s->err, ek) TH_LOG("step %u: kipc", i);
+		EXPECT_EQ(want_s, rs) TH_LOG("step %u: socket", i);
+		EXPECT_EQ(want_es, es) TH_LOG("step %u: socket", i);
+		if (s->op == V_FILL)
+			diverged = true;
+		if (s->op == V_DRAIN)
+			diverged = false;
+		/* A SEQPACKET socket counts all bytes queued, as kipc does. */
+		if (type == SOCK_SEQPACKET && !diverged)
+			EXPECT_EQ(vqueued(&so), vqueued(&k))
+				TH_LOG("step %u: bytes queued", i);
+		if (_metadata->exit_code)
+			break;
+	}
+	EXPECT_EQ(0, vqueued(&k));
+	kipc_close();
+	close(sv[0]);
+	close(sv[1]);
+}
+
+TEST(readv_writev_like_a_seqpacket_socket)
+{
+	vdiff(_metadata, SOCK_SEQPACKET);
+}
+
+TEST(readv_writev_like_a_dgram_socket)
+{
+	vdiff(_metadata, SOCK_DGRAM);
+}
+
+/* --- signals: msgsnd/msgrcv, a FIFO, and the kipc twins ----------------- */
+
+static int sig_pipe[2];
+
+static void on_usr1(int sig)
+{
+	char c = 's';
+
+	(void)sig;
+	if (write(sig_pipe[1], &c, 1) != 1)
+		_exit(99);
+}
+
+static int read_text(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+/*
+ * Wait until task @tid sleeps (state S) inside syscall @nr.  The kernel
+ * fills /proc/PID/syscall only for a task that is off the CPU.
+ */
+static int wait_sleeping(pid_t tid, long nr)
+{
+	char path[64], buf[512], *p;
+	int i;
+
+	for (i = 0; i < 60000; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+		if (read_text(path, buf, sizeof(buf)))
+			return -1;
+		p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && p[2] == 'S') {
+			snprintf(path, sizeof(path), "/proc/%d/syscall", tid);
+			if (read_text(path, buf, sizeof(buf)))
+				return -1;
+			if (strtol(buf, &p, 10) == nr && p != buf)
+				return 0;
+		}
+		usleep(500);
+	}
+	return -1;
+}
+
+enum sig_case {
+	SC_MSGRCV, SC_KIPC_RECV, SC_KIPC_RECV_BATCH,
+	SC_MSGSND, SC_KIPC_SEND, SC_KIPC_SEND_BATCH,
+	SC_FIFO_READ, SC_KIPC_READ,
+	SC_FIFO_WRITE, SC_KIPC_WRITE,
+	SC_NR
+};
+
+static const struct {
+	const char *name;
+	long nr;		/* the syscall it sleeps in */
+	bool restarts;		/* under SA_RESTART */
+	int twin;		/* the standard call it mirrors */
+} sig_cases[SC_NR] = {
+	[SC_MSGRCV] = { "msgrcv", SYS_msgrcv, false, SC_MSGRCV },
+	[SC_KIPC_RECV] = { "KIPC_MQ_RECV", SYS_ioctl, false, SC_MSGRCV },
+	[SC_KIPC_RECV_BATCH] = { "KIPC_MQ_RECV_BATCH", SYS_ioctl, false,
+				 SC_MSGRCV },
+	[SC_MSGSND] = { "msgsnd", SYS_msgsnd, false, SC_MSGSND },
+	[SC_KIPC_SEND] = { "KIPC_MQ_SEND", SYS_ioctl, false, SC_MSGSND },
+	[SC_KIPC_SEND_BATCH] = { "KIPC_MQ_SEND_BATCH", SYS_ioctl, false,
+				 SC_MSGSND },
+	[SC_FIFO_READ] = { "FIFO read", SYS_read, true, SC_FIFO_READ },
+	[SC_KIPC_READ] = { "mq read", SYS_read, true, SC_FIFO_READ },
+	[SC_FIFO_WRITE] = { "FIFO write", SYS_write, true, SC_FIFO_WRITE },
+	[SC_KIPC_WRITE] = { "mq write", SYS_write, true, SC_FIFO_WRITE },
+};
+
+struct sig_env {
+	int msqid;
+	int mq;
+	int fifo;		/* O_RDWR: never blocks in open */
+	int fifo_nb;		/* O_RDWR | O_NONBLOCK, to fill and drain */
+};
+
+static char sig_big[8192];
+
+/* Make the call of @c block: empty for a receive, full for a send. */
+static int sig_prepare(struct sig_env *e, enum sig_case c)
+{
+	struct kipc_mq_msg m = { .type = 1, .buf = (uintptr_t)sig_big,
+				 .len = sizeof(sig_big) };
+	int i;
+
+	switch (c) {
+	case SC_MSGSND:
+		for (i = 0; i < 2; i++) {
+			sysv_buf.mtype = 1;
+			if (msgsnd(e->msqid, &sysv_buf, 8192, IPC_NOWAIT))
+				return -1;
+		}
+		return 0;
+	case SC_KIPC_SEND:
+	case SC_KIPC_SEND_BATCH:
+	case SC_KIPC_WRITE:
+		for (i = 0; i < 2; i++)
+			if (ioctl(e->mq, KIPC_MQ_SEND, &m))
+				return -1;
+		return 0;
+	case SC_FIFO_WRITE:
+		for (i = 0; i < 10000; i++)
+			if (write(e->fifo_nb, sig_big, 4096) != 4096)
+				return errno == EAGAIN ? 0 : -1;
+		return -1;
+	default:
+		return 0;
+	}
+}
+
+/* The call itself, in the child: 0 done, 1 EINTR, 2 anything else. */
+static int sig_call(struct sig_env *e, enum sig_case c)
+{
+	struct kipc_mq_msg m = { .type = 1, .buf = (uintptr_t)sig_big,
+				 .len = sizeof(sig_big) };
+	struct kipc_mq_batch b = { .msgs = (uintptr_t)&m, .count = 1 };
+	long r;
+
+	switch (c) {
+	case SC_MSGRCV:
+		r = msgrcv(e->msqid, &sysv_buf, MAXLEN, 0, 0);
+		break;
+	case SC_KIPC_RECV:
+		m.type = 0;
+		r = ioctl(e->mq, KIPC_MQ_RECV, &m);
+		break;
+	case SC_KIPC_RECV_BATCH:
+		m.type = 0;
+		r = ioctl(e->mq, KIPC_MQ_RECV_BATCH, &b);
+		if (!r && b.done != 1)
+			return 2;
+		break;
+	case SC_MSGSND:
+		sysv_buf.mtype = 1;
+		r = msgsnd(e->msqid, &sysv_buf, 8192, 0);
+		break;
+	case SC_KIPC_SEND:
+		r = ioctl(e->mq, KIPC_MQ_SEND, &m);
+		break;
+	case SC_KIPC_SEND_BATCH:
+		r = ioctl(e->mq, KIPC_MQ_SEND_BATCH, &b);
+		if (!r && b.done != 1)
+			return 2;
+		break;
+	case SC_FIFO_READ:
+		r = read(e->fifo, sig_big, 64);
+		break;
+	case SC_KIPC_READ:
+		r = read(e->mq, sig_big, sizeof(sig_big));
+		break;
+	case SC_FIFO_WRITE:
+		r = write(e->fifo, sig_big, 4096);
+		break;
+	case SC_KIPC_WRITE:
+		r = write(e->mq, sig_big, sizeof(sig_big));
+		break;
+	default:
+		return 2;
+	}
+	if (r >= 0)
+		return 0;
+	return errno == EINTR ? 1 : 2;
+}
+
+/* What lets the blocked call of @c complete: a message, or room. */
+static int sig_unblock(struct sig_env *e, enum sig_case c)
+{
+	struct kipc_mq_msg m = { .type = 1, .buf = (uintptr_t)sig_big,
+				 .len = sizeof(sig_big) };
+	static char drain[65536];
+
+	switch (c) {
+	case SC_MSGRCV:
+		sysv_buf.mtype = 1;
+		return msgsnd(e->msqid, &sysv_buf, 1, IPC_NOWAIT);
+	case SC_KIPC_RECV:
+	case SC_KIPC_RECV_BATCH:
+	case SC_KIPC_READ:
+		m.len = 1;
+		return ioctl(e->mq, KIPC_MQ_SEND, &m);
+	case SC_MSGSND:
+		return msgrcv(e->msqid, &sysv_buf, MAXLEN, 0, IPC_NOWAIT) < 0;
+	case SC_KIPC_SEND:
+	case SC_KIPC_SEND_BATCH:
+	case SC_KIPC_WRITE:
+		m.type = 0;
+		return ioctl(e->mq, KIPC_MQ_RECV, &m) < 0;
+	case SC_FIFO_READ:
+		return write(e->fifo_nb, "x", 1) != 1;
+	case SC_FIFO_WRITE:
+		return read(e->fifo_nb, drain, sizeof(drain)) <= 0;
+	default:
+		return -1;
+	}
+}
+
+static void sig_cleanup(struct sig_env *e)
+{
+	static char drain[65536];
+
+	while (msgrcv(e->msqid, &sysv_buf, MAXLEN, 0,
+		      IPC_NOWAIT | MSG_NOERROR) >= 0)
+		;
+	ioctl(e->mq, KIPC_MQ_FLUSH);
+	while (read(e->fifo_nb, drain, sizeof(drain)) > 0)
+		;
+}
+
+/*
+ * Run @c with a SIGUSR1 handler (SA_RESTART or not) that arrives while
+ * the call sleeps; then make the call possible.  0: the call completed
+ * (it was restarted), 1: it failed EINTR, 2: something else, -1: the
+ * harness failed.
+ */
+static int sig_run(struct sig_env *e, enum sig_case c, int restart)
+{
+	pid_t pid;
+	int status;
+	char ch;
+
+	if (sig_prepare(e, c))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		struct sigaction sa;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_usr1;
+		sa.sa_flags = restart ? SA_RESTART : 0;
+		sigaction(SIGUSR1, &sa, NULL);
+		_exit(sig_call(e, c));
+	}
+	if (wait_sleeping(pid, sig_cases[c].nr) || kill(pid, SIGUSR1) ||
+	    read(sig_pipe[0], &ch, 1) != 1 || sig_unblock(e, c)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	sig_cleanup(e);
+	return WEXITSTATUS(status);
+}
+
+TEST(signals_like_msgsnd_msgrcv_and_a_fifo)
+{
+	static const char *const what[] = { "completed", "EINTR", "other" };
+	char fifo_path[64];
+	struct sig_env e;
+	int c, restart, got[SC_NR][2];
+
+	if (!sysv_defaults_ok())
+		SKIP(return, "SysV msgmax/msgmnb are not the defaults");
+	ASSERT_EQ(0, pipe(sig_pipe));
+	e.msqid = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+	ASSERT_LE(0, e.msqid);
+	e.mq = open(KIPC_DEV_DIR "/mq0", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, e.mq);
+	kipc_fd = e.mq;
+	ASSERT_EQ(0, kipc_reset());
+	snprintf(fifo_path, sizeof(fifo_path), "/tmp/kipc-mqdiff-fifo.%d",
+		 getpid());
+	unlink(fifo_path);
+	ASSERT_EQ(0, mkfifo(fifo_path, 0600));
+	e.fifo = open(fifo_path, O_RDWR | O_CLOEXEC);
+	e.fifo_nb = open(fifo_path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	unlink(fifo_path);
+	ASSERT_LE(0, e.fifo);
+	ASSERT_LE(0, e.fifo_nb);
+
+	for (c = 0; c < SC_NR; c++) {
+		for (restart = 0; restart < 2; restart++) {
+			int want = restart && sig_cases[c].restarts ? 0 : 1;
+			int r = sig_run(&e, c, restart);
+
+			got[c][restart] = r;
+			ASSERT_LE(0, r) TH_LOG("%s: the harness failed",
+					       sig_cases[c].name);
+			TH_LOG("%-20s %s: %s", sig_cases[c].name,
+			       restart ? "SA_RESTART   " : "no SA_RESTART",
+			       what[r > 2 ? 2 : r]);
+			/* The twin was run first: both give the same. */
+			EXPECT_EQ(got[sig_cases[c].twin][restart], r)
+				TH_LOG("%s against %s, SA_RESTART %d",
+				       sig_cases[c].name,
+				       sig_cases[sig_cases[c].twin].name,
+				       restart);
+			EXPECT_EQ(want, r) TH_LOG("%s, SA_RESTART %d",
+						  sig_cases[c].name, restart);
+		}
+	}
+	/* Nothing was left behind. */
+	{
+		unsigned long msgs = 1, bytes = 1;
+
+		EXPECT_EQ(0, kipc_state(&msgs, &bytes));
+		EXPECT_EQ(0UL, msgs);
+	}
+	msgctl(e.msqid, IPC_RMID, NULL);
+	kipc_close();
+	close(e.fifo);
+	close(e.fifo_nb);
 }
 
 TEST_HARNESS_MAIN

@@ -28,6 +28,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <sys/socket.h>
 #include <linux/capability.h>
@@ -2386,6 +2387,266 @@ TEST_F(mq, nl_events_on_state_changes_only)
 }
 
 /* --- last: leave messages behind for rmmod to free ------------------------ */
+
+/* --- readv, writev, RWF_NOWAIT ------------------------------------------- */
+
+TEST_F(mq, writev_is_one_message_of_the_file_type)
+{
+	static char big[8193];
+	struct iovec iov[3] = {
+		{ "ab", 2 }, { "cd", 2 }, { "ef", 2 },
+	};
+	long long type = 0;
+	char buf[16] = { 0 };
+
+	ASSERT_EQ(0, mopts(self->fd, 7, 0, 0));
+	ASSERT_EQ(6, writev(self->fd, iov, 3));
+	EXPECT_EQ(1U, nmsgs(self->fd));
+	EXPECT_EQ(6U, mstat(self->fd).bytes);
+	ASSERT_EQ(6, mrcv(self->fd, 0, buf, sizeof(buf), 0, &type));
+	EXPECT_EQ(7, type);
+	EXPECT_EQ(0, memcmp(buf, "abcdef", 6));
+
+	/* Over max_msg_size in total, though each iovec fits: EINVAL. */
+	iov[0] = (struct iovec){ big, 4096 };
+	iov[1] = (struct iovec){ big, 4097 };
+	ASSERT_EQ(-1, writev(self->fd, iov, 2));
+	EXPECT_EQ(EINVAL, errno);
+	iov[1].iov_len = 4096;
+	ASSERT_EQ(8192, writev(self->fd, iov, 2));
+	EXPECT_EQ(1U, nmsgs(self->fd));
+
+	/* A bad address in any iovec: EFAULT, nothing sent. */
+	iov[0] = (struct iovec){ "ab", 2 };
+	iov[1] = (struct iovec){ bad_ptr, 2 };
+	iov[2] = (struct iovec){ "ef", 2 };
+	ASSERT_EQ(-1, writev(self->fd, iov, 3));
+	EXPECT_EQ(EFAULT, errno);
+	iov[1] = (struct iovec){ "cd", 2 };
+	iov[2] = (struct iovec){ bad_ptr, 2 };
+	ASSERT_EQ(-1, writev(self->fd, iov, 3));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(1U, nmsgs(self->fd));
+	EXPECT_EQ(8192U, mstat(self->fd).bytes);
+}
+
+TEST_F(mq, readv_is_one_message_scattered)
+{
+	char a[8], b[8], c[16];
+	struct iovec iov[3] = { { a, 3 }, { b, 3 }, { c, 10 } };
+	long long type = 0;
+
+	memset(a, 'A', sizeof(a));
+	memset(b, 'B', sizeof(b));
+	memset(c, 'C', sizeof(c));
+	ASSERT_EQ(10, write(self->fd, "0123456789", 10));
+	ASSERT_EQ(2, write(self->fd, "zz", 2));
+	ASSERT_EQ(10, readv(self->fd, iov, 3));
+	EXPECT_EQ(0, memcmp(a, "012A", 4));
+	EXPECT_EQ(0, memcmp(b, "345B", 4));
+	EXPECT_EQ(0, memcmp(c, "6789CCCCCC", 10));
+	EXPECT_EQ(1U, nmsgs(self->fd));
+	ASSERT_EQ(2, readv(self->fd, iov, 3));
+	EXPECT_EQ(0, memcmp(a, "zz2", 3));
+
+	/* Longer than all the iovecs: EMSGSIZE, it stays queued. */
+	ASSERT_EQ(10, write(self->fd, "0123456789", 10));
+	iov[2].iov_len = 3;
+	ASSERT_EQ(-1, readv(self->fd, iov, 3));
+	EXPECT_EQ(EMSGSIZE, errno);
+	EXPECT_EQ(1U, nmsgs(self->fd));
+	EXPECT_EQ(10U, mstat(self->fd).bytes);
+
+	/* A bad address the message reaches: EFAULT, it stays queued. */
+	iov[1] = (struct iovec){ bad_ptr, 8 };
+	ASSERT_EQ(-1, readv(self->fd, iov, 2));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(1U, nmsgs(self->fd));
+	EXPECT_EQ(10U, mstat(self->fd).bytes);
+
+	/* NOERROR: truncated to the iovecs, the rest dropped. */
+	ASSERT_EQ(0, mopts(self->fd, 1, 0, KIPC_MQ_NOERROR));
+	iov[1] = (struct iovec){ b, 3 };
+	memset(c, 'C', sizeof(c));
+	ASSERT_EQ(9, readv(self->fd, iov, 3));
+	EXPECT_EQ(0, memcmp(c, "678C", 4));
+	EXPECT_EQ(0U, nmsgs(self->fd));
+	EXPECT_EQ(0U, mstat(self->fd).bytes);
+
+	/* The file's selector applies. */
+	ASSERT_EQ(0, mopts(self->fd, 1, 3, 0));
+	ASSERT_EQ(0, msnd(self->fd, 2, "two", 3, 0));
+	ASSERT_EQ(0, msnd(self->fd, 3, "three", 5, 0));
+	iov[0].iov_len = 2;
+	ASSERT_EQ(5, readv(self->fd, iov, 2));
+	EXPECT_EQ(0, memcmp(a, "th", 2));
+	EXPECT_EQ(0, memcmp(b, "ree", 3));
+	ASSERT_EQ(3, mrcv(self->fd, 0, c, sizeof(c), 0, &type));
+	EXPECT_EQ(2, type);
+}
+
+TEST_F(mq, rwf_nowait_on_a_blocking_file)
+{
+	static char big[8192];
+	struct iovec iov = { big, sizeof(big) };
+
+	/* Empty: EAGAIN at once, where read(2) would sleep. */
+	ASSERT_EQ(-1, preadv2(self->fd, &iov, 1, -1, RWF_NOWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	/* Nothing of the file's type: the same. */
+	ASSERT_EQ(0, mopts(self->fd, 1, 5, 0));
+	ASSERT_EQ(0, msnd(self->fd, 4, "four", 4, 0));
+	ASSERT_EQ(-1, preadv2(self->fd, &iov, 1, -1, RWF_NOWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, mopts(self->fd, 1, 0, 0));
+	ASSERT_EQ(4, preadv2(self->fd, &iov, 1, -1, RWF_NOWAIT));
+	EXPECT_EQ(0, memcmp(big, "four", 4));
+
+	/* Full: EAGAIN at once, nothing queued; room: sent. */
+	ASSERT_EQ(8192, pwritev2(self->fd, &iov, 1, -1, RWF_NOWAIT));
+	ASSERT_EQ(8192, pwritev2(self->fd, &iov, 1, -1, RWF_NOWAIT));
+	ASSERT_EQ(-1, pwritev2(self->fd, &iov, 1, -1, RWF_NOWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(2U, nmsgs(self->fd));
+	EXPECT_EQ(16384U, mstat(self->fd).bytes);
+	ASSERT_EQ(8192, read(self->fd, big, sizeof(big)));
+	ASSERT_EQ(8192, pwritev2(self->fd, &iov, 1, -1, RWF_NOWAIT));
+	EXPECT_EQ(2U, nmsgs(self->fd));
+	/* The file stays blocking: no flag left behind. */
+	EXPECT_EQ(O_RDWR, fcntl(self->fd, F_GETFL) & (O_ACCMODE | O_NONBLOCK));
+}
+
+/* --- poll agrees with a sleeping sender ---------------------------------- */
+
+/*
+ * EPOLLOUT means: a message of the size this file sent last (1 byte
+ * before its first send) fits now, the predicate a blocked sender of that
+ * size sleeps on.  1 KiB messages on a queue of 16000 bytes: 100 + 15 KiB
+ * queued leaves 540 bytes, no room for 1 KiB.
+ */
+TEST_F(mq, pollout_needs_room_for_the_size_last_sent)
+{
+	static char kb[1024];
+	struct epoll_event ev = { .events = EPOLLOUT | EPOLLET };
+	int wr = mq_open(MQ0, O_WRONLY | O_NONBLOCK);
+	int fresh = mq_open(MQ0, O_RDWR);
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	char buf[2048];
+	int n;
+
+	ASSERT_LE(0, wr);
+	ASSERT_LE(0, fresh);
+	ASSERT_LE(0, ep);
+	ASSERT_EQ(0, mlimits(self->fd, 16000, 8192, 1024));
+	ASSERT_EQ(0, msnd(self->fd, 2, kb, 100, 0));
+	for (n = 0; n < 100; n++)
+		if (write(wr, kb, sizeof(kb)) != sizeof(kb))
+			break;
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(15, n);
+	EXPECT_EQ(15460U, mstat(self->fd).bytes);
+
+	/* Not writable for 1 KiB; a file that never sent: 1 byte fits. */
+	EXPECT_EQ(0, poll_mask(wr));
+	EXPECT_EQ(POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM, poll_mask(fresh));
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, wr, &ev));
+	ASSERT_EQ(0, epoll_wait(ep, &ev, 1, 0));
+
+	/* A receive that makes 640 bytes of room: still no. */
+	ASSERT_EQ(100, mrcv(self->fd, 2, buf, sizeof(buf), 0, NULL));
+	EXPECT_EQ(0, poll_mask(wr));
+	ASSERT_EQ(0, epoll_wait(ep, &ev, 1, 0));
+	ASSERT_EQ(-1, write(wr, kb, sizeof(kb)));
+	EXPECT_EQ(EAGAIN, errno);
+
+	/* Room for one 1 KiB message: one edge, and the write succeeds. */
+	ASSERT_EQ(1024, mrcv(self->fd, 0, buf, sizeof(buf), 0, NULL));
+	EXPECT_EQ(POLLOUT | POLLWRNORM, poll_mask(wr));
+	ASSERT_EQ(1, epoll_wait(ep, &ev, 1, 0));
+	EXPECT_EQ((unsigned int)EPOLLOUT, ev.events);
+	ASSERT_EQ(0, epoll_wait(ep, &ev, 1, 0));
+	ASSERT_EQ(1024, write(wr, kb, sizeof(kb)));
+	EXPECT_EQ(0, poll_mask(wr));
+
+	/* The count limit: not even 1 byte. */
+	ASSERT_EQ(0, mlimits(self->fd, 16000, 8192, nmsgs(self->fd)));
+	EXPECT_EQ(POLLIN | POLLRDNORM, poll_mask(fresh));
+	close(ep);
+	close(wr);
+	close(fresh);
+}
+
+TEST_F(mq, pollout_before_the_first_send_is_for_one_byte)
+{
+	int f2 = mq_open(MQ0, O_RDWR), f3 = mq_open(MQ0, O_WRONLY);
+
+	ASSERT_LE(0, f2);
+	ASSERT_LE(0, f3);
+	ASSERT_EQ(0, mlimits(self->fd, 10, 10, 10));
+	ASSERT_EQ(10, write(f2, "0123456789", 10));
+	/* bytes == max_bytes: not even one byte fits. */
+	EXPECT_EQ(0, poll_mask(f3));
+	EXPECT_EQ(POLLIN | POLLRDNORM, poll_mask(f2));
+	ASSERT_EQ(0, mlimits(self->fd, 11, 10, 10));
+	EXPECT_EQ(POLLOUT | POLLWRNORM, poll_mask(f3));
+	EXPECT_EQ(POLLIN | POLLRDNORM, poll_mask(f2));
+	/* What a file sent last, not what the queue holds, decides. */
+	ASSERT_EQ(1, write(f3, "x", 1));
+	EXPECT_EQ(0, poll_mask(f3));
+	ASSERT_EQ(0, mlimits(self->fd, 12, 10, 10));
+	EXPECT_EQ(POLLOUT | POLLWRNORM, poll_mask(f3));
+	EXPECT_EQ(POLLIN | POLLRDNORM, poll_mask(f2));
+	close(f2);
+	close(f3);
+}
+
+/*
+ * An event-driven sender: poll for POLLOUT, then write 1 KiB without
+ * blocking, while another process receives.  Writable must mean the
+ * write succeeds: not one EAGAIN (the old mask spun on EAGAIN).
+ */
+TEST_F(mq, level_triggered_sender_never_fails_a_write)
+{
+	static char kb[1024];
+	int wr = mq_open(MQ0, O_WRONLY | O_NONBLOCK);
+	int sent = 0, failed = 0, polls = 0, n;
+	pid_t pid;
+
+	ASSERT_LE(0, wr);
+	for (n = 0; n < 100; n++)
+		if (write(wr, kb, sizeof(kb)) != sizeof(kb))
+			break;
+	ASSERT_EQ(16, n);
+	pid = spawn();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int rd = mq_open(MQ0, O_RDONLY), i;
+		char buf[1024];
+
+		CHK(rd >= 0);
+		for (i = 0; i < 200; i++)
+			CHK(read(rd, buf, sizeof(buf)) == sizeof(buf));
+		_exit(0);
+	}
+	while (sent < 200 && failed < 1000) {
+		struct pollfd p = { .fd = wr, .events = POLLOUT };
+
+		ASSERT_EQ(1, poll(&p, 1, 60000));
+		polls++;
+		if (write(wr, kb, sizeof(kb)) == sizeof(kb))
+			sent++;
+		else if (errno == EAGAIN)
+			failed++;
+		else
+			ASSERT_TRUE(0) TH_LOG("write: %s", strerror(errno));
+	}
+	if (sent < 200)
+		kill(pid, SIGKILL);
+	EXPECT_EQ(0, failed) TH_LOG("%d writes of %d failed", failed, polls);
+	EXPECT_EQ(0, reap(pid));
+	EXPECT_EQ(16U, nmsgs(self->fd));
+	close(wr);
+}
 
 TEST(zz_leave_messages_for_module_unload)
 {

@@ -13,6 +13,11 @@
  *   mq     messages of random size up to the limit, sent one by one,
  *          through write(2) and in batches, received the same three ways
  *          and, for some consumers, lowest type first
+ *   mq_uring  the same records through io_uring: each producer submits
+ *          linked chains of IORING_OP_WRITE and KIPC_MQ_SEND uring_cmds,
+ *          each consumer hard-linked chains of IORING_OP_READ and
+ *          KIPC_MQ_RECV uring_cmds (a chain runs in order, so each
+ *          producer's records still arrive rising)
  *   shm    a ring of slots in the mapped region, guarded by four kipc
  *          semaphores (free slots, filled slots, two mutexes)
  *
@@ -32,6 +37,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <liburing.h>
 
 #include <linux/kipc.h>
 
@@ -541,6 +547,227 @@ TEST_F_TIMEOUT(soak, mq, 3600)
 		close(cons[i].fd);
 	close(fd);
 	soak_verify(_metadata, "mq");
+}
+
+/* --- message queue through io_uring -------------------------------------- */
+
+#define UR_CHAIN	4	/* a consumer's reads per chain */
+
+static atomic_uint ur_poisons;	/* poison records the consumers took */
+
+static void ur_prep_cmd(struct io_uring_sqe *sqe, int fd, __u32 op,
+			const void *arg)
+{
+	struct kipc_mq_uring_cmd c = { .arg = (uintptr_t)arg };
+
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
+	sqe->cmd_op = op;
+	memcpy(sqe->cmd, &c, sizeof(c));
+}
+
+/* Wait for @n completions; res[user_data] = their results. */
+static int ur_reap(struct io_uring *ring, unsigned int n, int *res)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int k;
+	int ret;
+
+	for (k = 0; k < n; k++) {
+		ret = io_uring_wait_cqe(ring, &cqe);
+		if (ret)
+			return ret;
+		if (cqe->user_data < n)
+			res[cqe->user_data] = cqe->res;
+		io_uring_cqe_seen(ring, cqe);
+	}
+	return 0;
+}
+
+static void *mq_uring_producer(void *arg)
+{
+	struct worker *w = arg;
+	double end = now() + S.seconds;
+	static __thread char buf[8][MQ_MAX];
+	struct kipc_mq_msg msgs[8];
+	struct io_uring ring;
+	__u32 seed = 0x27d4eb2fU * (w->id + 1), seq = 0, k, n;
+	size_t len[8];
+	int res[8];
+
+	if (io_uring_queue_init(16, &ring, 0)) {
+		soak_error("io_uring_queue_init failed");
+		return NULL;
+	}
+	while (!time_up(end, seq)) {
+		n = 1 + rnd(&seed) % 8;
+		for (k = 0; k < n; k++) {
+			struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+
+			len[k] = mq_len(&seed);
+			rec_make(buf[k], len[k], w->id, seq + k);
+			/* write(2) sends the file's type: id + 1, as below. */
+			if ((seq + k) % 2) {
+				io_uring_prep_write(sqe, w->fd, buf[k], len[k],
+						    0);
+			} else {
+				msgs[k] = (struct kipc_mq_msg){
+					.type = w->id + 1,
+					.buf = (uintptr_t)buf[k],
+					.len = len[k] };
+				ur_prep_cmd(sqe, w->fd, KIPC_MQ_SEND, &msgs[k]);
+			}
+			io_uring_sqe_set_data64(sqe, k);
+			if (k + 1 < n)
+				sqe->flags |= IOSQE_IO_LINK;
+			res[k] = -10000;
+		}
+		if (io_uring_submit(&ring) != (int)n || ur_reap(&ring, n, res)) {
+			soak_error("mq uring submit: %s", strerror(errno));
+			break;
+		}
+		for (k = 0; k < n; k++) {
+			int want = (seq + k) % 2 ? (int)len[k] : 0;
+
+			if (res[k] != want) {
+				soak_error("mq uring send %u of %u: %d, not %d",
+					   k, n, res[k], want);
+				goto out;
+			}
+		}
+		seq += n;
+		atomic_store(&S.sent[w->id], seq);
+	}
+out:
+	io_uring_queue_exit(&ring);
+	return NULL;
+}
+
+static void *mq_uring_consumer(void *arg)
+{
+	struct worker *w = arg;
+	static __thread char buf[UR_CHAIN][MQ_MAX];
+	struct kipc_mq_msg msgs[UR_CHAIN];
+	__u32 last[NPROD] = { 0 };
+	struct io_uring ring;
+	int res[UR_CHAIN];
+	bool more = true;
+	unsigned int k;
+
+	if (io_uring_queue_init(16, &ring, 0)) {
+		soak_error("io_uring_queue_init failed");
+		return NULL;
+	}
+	while (more) {
+		/* Hard links: a read shorter than its buffer ends no chain. */
+		for (k = 0; k < UR_CHAIN; k++) {
+			struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+
+			if ((k + w->id) % 2) {
+				io_uring_prep_read(sqe, w->fd, buf[k], MQ_MAX,
+						   0);
+			} else {
+				/* Any type, FIFO; or the lowest type first. */
+				msgs[k] = (struct kipc_mq_msg){
+					.type = w->id % 4 < 2 ? 0 : -200000,
+					.buf = (uintptr_t)buf[k],
+					.len = MQ_MAX };
+				ur_prep_cmd(sqe, w->fd, KIPC_MQ_RECV, &msgs[k]);
+			}
+			io_uring_sqe_set_data64(sqe, k);
+			if (k + 1 < UR_CHAIN)
+				sqe->flags |= IOSQE_IO_HARDLINK;
+			res[k] = -10000;
+		}
+		if (io_uring_submit(&ring) != UR_CHAIN ||
+		    ur_reap(&ring, UR_CHAIN, res)) {
+			soak_error("mq uring submit: %s", strerror(errno));
+			break;
+		}
+		for (k = 0; k < UR_CHAIN; k++) {
+			if (res[k] < 0) {
+				soak_error("mq uring receive: %d", res[k]);
+				more = false;
+				continue;
+			}
+			if (!((k + w->id) % 2) && msgs[k].len != (__u32)res[k])
+				soak_error("mq uring recv returned %d, len %u",
+					   res[k], msgs[k].len);
+			if (!rec_check(buf[k], res[k], last)) {
+				atomic_fetch_add(&ur_poisons, 1);
+				more = false;
+			}
+		}
+	}
+	io_uring_queue_exit(&ring);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(soak, mq_uring, 3600)
+{
+	struct worker prod[NPROD], cons[NCONS];
+	struct io_uring probe;
+	struct kipc_mq_stat st;
+	char poison[sizeof(struct rec)];
+	int fd, i, left;
+
+	i = io_uring_queue_init(4, &probe, 0);
+	if (i == -ENOSYS || i == -EPERM)
+		SKIP(return, "io_uring is not available: %s", strerror(-i));
+	ASSERT_EQ(0, i);
+	io_uring_queue_exit(&probe);
+	soak_reset();
+	atomic_store(&ur_poisons, 0);
+	fd = open(mq_path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, ioctl(fd, KIPC_MQ_FLUSH));
+	for (i = 0; i < NCONS; i++) {
+		cons[i] = (struct worker){ .id = i };
+		cons[i].fd = open(mq_path, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, cons[i].fd);
+		ASSERT_EQ(0, pthread_create(&cons[i].thread, NULL,
+					    mq_uring_consumer, &cons[i]));
+	}
+	for (i = 0; i < NPROD; i++) {
+		struct kipc_mq_fileopts o = { .send_type = i + 1 };
+
+		prod[i] = (struct worker){ .id = i };
+		prod[i].fd = open(mq_path, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, prod[i].fd);
+		ASSERT_EQ(0, ioctl(prod[i].fd, KIPC_MQ_SET_FILEOPTS, &o));
+		ASSERT_EQ(0, pthread_create(&prod[i].thread, NULL,
+					    mq_uring_producer, &prod[i]));
+	}
+	for (i = 0; i < NPROD; i++)
+		pthread_join(prod[i].thread, NULL);
+	/*
+	 * Highest type, last.  A consumer stops after the chain that brought
+	 * its first poison, so UR_CHAIN per consumer lets every chain end.
+	 */
+	rec_make(poison, sizeof(poison), 0, 0);
+	((struct rec *)poison)->producer = POISON;
+	for (i = 0; i < NCONS * UR_CHAIN; i++) {
+		struct kipc_mq_msg m = { .type = 100000,
+			.buf = (uintptr_t)poison, .len = sizeof(poison) };
+
+		ASSERT_EQ(0, ioctl(fd, KIPC_MQ_SEND, &m));
+	}
+	for (i = 0; i < NCONS; i++)
+		pthread_join(cons[i].thread, NULL);
+	/* What is left is poison, and all of it is accounted for. */
+	ASSERT_EQ(0, ioctl(fd, KIPC_MQ_STAT, &st));
+	EXPECT_EQ(st.msgs * sizeof(poison), st.bytes);
+	left = ioctl(fd, KIPC_MQ_FLUSH);
+	EXPECT_EQ((int)st.msgs, left);
+	EXPECT_EQ(NCONS * UR_CHAIN, left + (int)atomic_load(&ur_poisons));
+	ASSERT_EQ(0, ioctl(fd, KIPC_MQ_STAT, &st));
+	EXPECT_EQ(0U, st.msgs);
+	EXPECT_EQ(0U, st.bytes);
+	for (i = 0; i < NPROD; i++)
+		close(prod[i].fd);
+	for (i = 0; i < NCONS; i++)
+		close(cons[i].fd);
+	close(fd);
+	soak_verify(_metadata, "mq through io_uring");
 }
 
 /* --- shm ring with semaphores -------------------------------------------- */
