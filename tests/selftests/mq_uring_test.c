@@ -737,6 +737,92 @@ TEST_F(ur, cmd_blocked_typed_recv_completed_by_a_later_send)
 	kipc_nl_close(ls.nl);
 }
 
+TEST_F(ur, cmd_many_in_one_submit)
+{
+	struct kipc_mq_msg s[MANY], r[MANY];
+	unsigned int got[MANY] = { 0 };
+	char in[MANY][8], out[MANY][8];
+	struct io_uring_sqe *sqe;
+	int i;
+
+	for (i = 0; i < MANY; i++) {
+		snprintf(in[i], sizeof(in[i]), "c%02d", i);
+		s[i] = (struct kipc_mq_msg){ .type = 1 + i % 3,
+			.buf = (uintptr_t)in[i], .len = 3 };
+		sqe = io_uring_get_sqe(&self->ring);
+		ASSERT_NE(NULL, sqe);
+		prep_cmd(sqe, self->fd, KIPC_MQ_SEND, &s[i], 0);
+		io_uring_sqe_set_data64(sqe, i);
+	}
+	ASSERT_EQ(MANY, io_uring_submit(&self->ring));
+	for (i = 0; i < MANY; i++)
+		EXPECT_EQ(0, next_cqe(&self->ring, NULL));
+	EXPECT_EQ((unsigned int)MANY, mstat(self->fd).msgs);
+
+	memset(out, 0, sizeof(out));
+	for (i = 0; i < MANY; i++) {
+		r[i] = (struct kipc_mq_msg){ .buf = (uintptr_t)out[i],
+			.len = sizeof(out[i]), .flags = KIPC_MQ_NOWAIT };
+		sqe = io_uring_get_sqe(&self->ring);
+		ASSERT_NE(NULL, sqe);
+		prep_cmd(sqe, self->fd, KIPC_MQ_RECV, &r[i], 0);
+		io_uring_sqe_set_data64(sqe, i);
+	}
+	ASSERT_EQ(MANY, io_uring_submit(&self->ring));
+	for (i = 0; i < MANY; i++) {
+		__u64 ud = ~0ULL;
+		int n = -1;
+
+		ASSERT_EQ(3, next_cqe(&self->ring, &ud));
+		ASSERT_GT((__u64)MANY, ud);
+		ASSERT_EQ(1, sscanf(out[ud], "c%d", &n));
+		ASSERT_LE(0, n);
+		ASSERT_GT(MANY, n);
+		EXPECT_EQ(1 + n % 3, r[ud].type);
+		EXPECT_EQ(3U, r[ud].len);
+		got[n]++;
+	}
+	for (i = 0; i < MANY; i++)
+		EXPECT_EQ(1U, got[i]) TH_LOG("c%02d", i);
+	EXPECT_EQ(0U, mstat(self->fd).msgs);
+}
+
+TEST_F(ur, cmd_blocked_send_completed_by_a_receive)
+{
+	static char big[8192];
+	struct kipc_mq_msg s = { .type = 2, .buf = (uintptr_t)"wait",
+				 .len = 4 };
+	struct io_uring_sqe *sqe;
+	struct figures f;
+	int i;
+
+	ASSERT_EQ(8192, write(self->fd, big, sizeof(big)));
+	ASSERT_EQ(8192, write(self->fd, big, sizeof(big)));
+	sqe = io_uring_get_sqe(&self->ring);
+	ASSERT_NE(NULL, sqe);
+	prep_cmd(sqe, self->fd, KIPC_MQ_SEND, &s, 0);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	/* It sleeps in a worker as a blocked sender. */
+	for (i = 0; i < 120000; i++) {
+		struct io_uring_cqe *cqe;
+
+		ASSERT_EQ(0, figures(self->nl, &f));
+		if (f.writers == 1)
+			break;
+		ASSERT_EQ(-EAGAIN, io_uring_peek_cqe(&self->ring, &cqe))
+			TH_LOG("completed without blocking: %d", cqe->res);
+		usleep(500);
+	}
+	ASSERT_EQ(1U, f.writers);
+	EXPECT_EQ(2U, mstat(self->fd).msgs);
+	ASSERT_EQ(8192, read(self->fd, big, sizeof(big)));
+	ASSERT_EQ(0, next_cqe(&self->ring, NULL));
+	EXPECT_EQ(2U, mstat(self->fd).msgs);
+	EXPECT_EQ(8196U, mstat(self->fd).bytes);
+	ASSERT_EQ(0, figures(self->nl, &f));
+	EXPECT_EQ(0U, f.writers);
+}
+
 /* --- cancellation -------------------------------------------------------- */
 
 /*
