@@ -52,4 +52,16 @@ static inline void kipc_vm_flags_clear(struct vm_area_struct *vma,
 #define kipc_genl_dump_attrs(cb) (genl_dumpit_info(cb)->info.attrs)
 #endif
 
+/*
+ * 6.7 moved struct io_uring_cmd into <linux/io_uring/cmd.h>, where the
+ * command area is reached through the SQE (6.6 replaced ->cmd by ->sqe).
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0)
+#include <linux/io_uring.h>
+#define kipc_uring_cmd_payload(ioucmd) ((ioucmd)->cmd)
+#else
+#include <linux/io_uring/cmd.h>
+#define kipc_uring_cmd_payload(ioucmd) io_uring_sqe_cmd((ioucmd)->sqe)
+#endif
+
 #endif /* _KIPC_COMPAT_H */
