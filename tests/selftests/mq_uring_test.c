@@ -677,6 +677,49 @@ TEST_F(ur, cmd_batches_as_the_ioctl)
 	EXPECT_EQ(0U, mstat(self->fd).msgs);
 }
 
+/*
+ * uring_cmds in an IOSQE_IO_LINK chain with reads and writes: a receive
+ * that succeeds (res > 0) must not break the chain.
+ */
+TEST_F(ur, cmd_linked_with_reads_and_writes)
+{
+	static const int want[5] = { 0, 5, 5, 5, 0 };
+	char b1[8] = { 0 }, b2[8] = { 0 };
+	struct kipc_mq_msg s = { .type = 3, .buf = (uintptr_t)"first",
+				 .len = 5 };
+	struct kipc_mq_msg r = { .type = 3, .buf = (uintptr_t)b1, .len = 5 };
+	struct kipc_mq_msg s2 = { .type = 4, .buf = (uintptr_t)"last",
+				  .len = 0 };
+	struct io_uring_sqe *sqe[5];
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		sqe[i] = io_uring_get_sqe(&self->ring);
+		ASSERT_NE(NULL, sqe[i]);
+	}
+	prep_cmd(sqe[0], self->fd, KIPC_MQ_SEND, &s, 0);
+	prep_cmd(sqe[1], self->fd, KIPC_MQ_RECV, &r, 0);
+	io_uring_prep_write(sqe[2], self->fd, "again", 5, 0);
+	io_uring_prep_read(sqe[3], self->fd, b2, 5, 0);
+	prep_cmd(sqe[4], self->fd, KIPC_MQ_SEND, &s2, 0);
+	for (i = 0; i < 5; i++) {
+		io_uring_sqe_set_data64(sqe[i], i);
+		if (i < 4)
+			sqe[i]->flags |= IOSQE_IO_LINK;
+	}
+	ASSERT_EQ(5, io_uring_submit(&self->ring));
+	for (i = 0; i < 5; i++) {
+		__u64 ud = ~0ULL;
+		int res = next_cqe(&self->ring, &ud);
+
+		ASSERT_EQ((__u64)i, ud);
+		EXPECT_EQ(want[i], res) TH_LOG("sqe %d", i);
+	}
+	EXPECT_EQ(0, memcmp(b1, "first", 5));
+	EXPECT_EQ(0, memcmp(b2, "again", 5));
+	EXPECT_EQ(1U, mstat(self->fd).msgs);
+}
+
 struct late_send {
 	int fd;
 	long long type;
