@@ -18,21 +18,22 @@ KSRC := $(B)/ksrc
 
 CC ?= cc
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
-	-I$(UAPI) -Iuser/lib
+	-I$(UAPI)
 USER_LDLIBS := -lmnl -lpthread -lrt -lm
-TEST_CFLAGS := $(USER_CFLAGS) -I$(KSRC)/selftests -Itests/selftests \
-	-Wno-unused-parameter
 
-USER_LIB_SRC := $(wildcard user/lib/*.c)
-USER_LIB_HDR := $(wildcard user/lib/*.h) $(UAPI)/linux/kipc.h
 TOOLS := $(patsubst user/%/main.c,%,$(wildcard user/*/main.c))
 TOOL_BINS := $(addprefix $(B)/user/,$(TOOLS))
-SELFTEST_SRC := $(wildcard tests/selftests/*_test.c)
-SELFTEST_BINS := $(patsubst tests/selftests/%.c,$(B)/tests/%,$(SELFTEST_SRC))
+# The selftests build through tests/selftests/Makefile, on the kernel's
+# lib.mk; "make kselftest-install" lays them out for run_kselftest.sh.
+SELFTEST_MAKE = $(MAKE) --no-print-directory -C tests/selftests \
+	OUTPUT=$(abspath $(B))/tests KSFT_DIR=$(abspath $(KSRC))/selftests
+KSFT_INSTALL ?= $(B)/kselftest
+KSFT_RUNNER := runner.sh prefix.pl ktap_helpers.sh module.sh
 KMOD_SRC := $(wildcard kmod/*.c kmod/*.h kmod/uapi/linux/*.h) kmod/Kbuild
 
-.PHONY: all help deps module user tests check check-vm lint demo bench \
-	vm-shell clean host-tests check-debug install uninstall dist dkms-src
+.PHONY: all help deps module user tools selftests kselftest-install check \
+	check-vm lint demo bench vm-shell clean host-tests check-debug install \
+	uninstall dist dkms-src
 
 all: module user
 
@@ -43,6 +44,11 @@ help:
 	@echo "  make all        module (every kernel) and user tools"
 	@echo "  make module     kipc.ko for each kernel in KVERS, in $(B)/<version>/kmod/"
 	@echo "  make user       tools and selftests into $(B)/user and $(B)/tests"
+	@echo "  make tools      the tools only: kernel headers not needed, nor the 6.12 source"
+	@echo "  make selftests  the selftests, on the kernel's lib.mk (tests/selftests/Makefile)"
+	@echo "  make kselftest-install  selftests + run_kselftest.sh into KSFT_INSTALL ($(KSFT_INSTALL))"
+	@echo "  make deps       install the Debian packages kipc needs (apt-get, via sudo)"
+	@echo "  make host-tests the host-side tests (tests/host/*.sh), no module needed"
 	@echo "  make lint       checkpatch, sparse, W=1 builds, clang-format"
 	@echo "  make check-vm   selftests in QEMU only (KVERS=..., TESTS=...)"
 	@echo "  make check-debug  selftests on a KASAN/lockdep/kmemleak 6.12 kernel"
@@ -69,36 +75,59 @@ $(B)/%/kmod/kipc.ko: $(KMOD_SRC)
 	$(MAKE) -C /lib/modules/$*/build M=$(abspath $(B))/$*/kmod $(KBUILD_EXTRA) modules
 
 # --- kselftest headers and kernel scripts from the 6.12 source --------------
+# Also lib.mk and the runner (run_kselftest.sh, kselftest/): a folder
+# extracted before they were added is extracted again.
 
-$(KSRC)/.stamp:
+$(KSRC)/.stamp: $(if $(wildcard $(KSRC)/selftests/lib.mk),,FORCE)
 	@test -n "$(KSRC_TAR)" || { echo "linux-source-6.12 is missing: run make deps"; exit 1; }
 	@mkdir -p $(KSRC)/selftests $(KSRC)/scripts
 	@d=$$(tar -tJf $(KSRC_TAR) | head -1 | cut -d/ -f1); \
 	tar -xJf $(KSRC_TAR) -C $(KSRC) \
 		$$d/tools/testing/selftests/kselftest_harness.h \
 		$$d/tools/testing/selftests/kselftest.h \
+		$$d/tools/testing/selftests/lib.mk \
+		$$d/tools/testing/selftests/run_kselftest.sh \
+		$(addprefix $$d/tools/testing/selftests/kselftest/,$(KSFT_RUNNER)) \
 		$$d/scripts/checkpatch.pl $$d/scripts/spelling.txt \
 		$$d/scripts/const_structs.checkpatch $$d/.clang-format \
 		$$d/Documentation/netlink/genetlink.yaml && \
-	mv $(KSRC)/$$d/tools/testing/selftests/*.h $(KSRC)/selftests/ && \
+	cp -a $(KSRC)/$$d/tools/testing/selftests/. $(KSRC)/selftests/ && \
 	mv $(KSRC)/$$d/scripts/* $(KSRC)/scripts/ && \
 	mv $(KSRC)/$$d/.clang-format $(KSRC)/ && \
 	mv $(KSRC)/$$d/Documentation/netlink/genetlink.yaml $(KSRC)/ && \
 	rm -rf $(KSRC)/$$d
 	@touch $@
 
-# --- userspace ---------------------------------------------------------------
+FORCE:
 
-user: $(TOOL_BINS) $(SELFTEST_BINS)
+# --- userspace ---------------------------------------------------------------
+# The tools need only libmnl and the UAPI header of this tree; the
+# selftests also need kselftest_harness.h and lib.mk from the 6.12 source.
+
+user: tools selftests
+
+tools: $(TOOL_BINS)
 
 .SECONDEXPANSION:
-$(B)/user/%: $$(wildcard user/%/*.c user/%/*.h) $(USER_LIB_SRC) $(USER_LIB_HDR)
+$(B)/user/%: $$(wildcard user/%/*.c user/%/*.h) $(UAPI)/linux/kipc.h
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -Iuser/$* -o $@ $(wildcard user/$*/*.c) $(USER_LIB_SRC) $(USER_LDLIBS)
+	$(CC) $(USER_CFLAGS) -Iuser/$* -o $@ $(wildcard user/$*/*.c) $(USER_LDLIBS)
 
-$(B)/tests/%: tests/selftests/%.c $(wildcard tests/selftests/*.h) $(USER_LIB_SRC) $(USER_LIB_HDR) $(KSRC)/.stamp
-	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -o $@ $< $(USER_LIB_SRC) $(USER_LDLIBS)
+selftests: $(KSRC)/.stamp
+	+@$(SELFTEST_MAKE)
+
+# The layout of the kernel's "make -C tools/testing/selftests install":
+# run_kselftest.sh, kselftest/, kselftest-list.txt and the collection
+# kipc/ (the programs, settings, config).  Then, on the test machine:
+#   KSFT_INSTALL/run_kselftest.sh [-t kipc:pipe_test]
+kselftest-install: selftests
+	@mkdir -p $(KSFT_INSTALL)/kselftest
+	@install -m 0755 $(KSRC)/selftests/run_kselftest.sh $(KSFT_INSTALL)/
+	@install -m 0755 $(addprefix $(KSRC)/selftests/kselftest/,$(KSFT_RUNNER)) \
+		$(KSFT_INSTALL)/kselftest/
+	+@$(SELFTEST_MAKE) install INSTALL_PATH=$(abspath $(KSFT_INSTALL))/kipc
+	+@$(SELFTEST_MAKE) -s emit_tests COLLECTION=kipc > $(KSFT_INSTALL)/kselftest-list.txt
+	@echo "  KSFT    $(KSFT_INSTALL)/run_kselftest.sh ($$(wc -l < $(KSFT_INSTALL)/kselftest-list.txt) tests)"
 
 # --- tests -------------------------------------------------------------------
 
@@ -108,13 +137,13 @@ host-tests: user
 lint: $(KSRC)/.stamp
 	@scripts/lint $(B) $(KVERS)
 
-check-vm: module user
+check-vm: module user kselftest-install
 	@rm -f $(B)/results/*.tap
 	@rc=0; for v in $(KVERS); do tests/vm/run --kver $$v --tests "$(TESTS)" || rc=1; done; \
 	scripts/tap-summary $(B)/results/*.tap; exit $$rc
 
 check: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all kselftest-install
 	@scripts/check $(B) $(KVERS)
 
 check-debug: deps
