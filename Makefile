@@ -173,10 +173,15 @@ clean:
 
 # --- install, DKMS source, release tarball -----------------------------------
 # make install [DESTDIR=/staging] [PREFIX=/usr/local] [KVER=<kernel>]
+#              [SIGN_KEY=MOK.priv SIGN_CERT=MOK.der]
 # The module goes to /lib/modules/<kver>/updates/ through kbuild's
-# modules_install (signed and compressed as that kernel's config says);
-# kipcctl, a section 8 tool, to sbin; the others to bin.  depmod runs only
-# for a real install (no DESTDIR): a package build runs its own.
+# modules_install (compressed as that kernel's config says); signed with
+# SIGN_KEY/SIGN_CERT when given, else unsigned, said so, when the kernel
+# wants every module signed with a key it does not ship
+# (scripts/install/signing).  kipcctl, a section 8 tool, to sbin; the
+# others to bin.  depmod runs only for a real install (no DESTDIR): a
+# package build runs its own.  The folders install creates are listed in
+# DOCDIR/.installed-dirs; uninstall removes those that are empty again.
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -188,11 +193,23 @@ UDEVRULESDIR ?= /lib/udev/rules.d
 SYSUSERSDIR ?= /usr/lib/sysusers.d
 KIPC_VERSION := $(shell sed -n 's/.*KIPC_VERSION_STRING[[:space:]]*"\([^"]*\)".*/\1/p' $(UAPI)/linux/kipc.h)
 DKMS_SRCDIR = /usr/src/kipc-$(KIPC_VERSION)
+SIGN_KEY ?=
+SIGN_CERT ?=
+DIRS_MANIFEST = $(DOCDIR)/.installed-dirs
 
 # KVER when given, else the running kernel if its headers are here (a real
-# machine), else the default of scripts/kernels (this lab's host).
-INSTALL_KVER = $(if $(filter command environment,$(firstword $(origin KVER))),$(KVER),$(if \
+# machine), else the default of scripts/kernels (this lab's host), said so.
+KVER_GIVEN = $(filter command environment,$(firstword $(origin KVER)))
+INSTALL_KVER = $(if $(KVER_GIVEN),$(KVER),$(if \
 	$(wildcard /lib/modules/$(shell uname -r)/build),$(shell uname -r),$(KVER)))
+define say_kernel
+	@if [ -n "$(KVER_GIVEN)" ]; then echo "  KERNEL  $(INSTALL_KVER) (KVER=)"; \
+	elif [ "$(INSTALL_KVER)" = "$$(uname -r)" ]; then \
+		echo "  KERNEL  $(INSTALL_KVER) (the running kernel)"; \
+	else echo "  NOTE    the running kernel $$(uname -r) has no headers" \
+		"(/lib/modules/$$(uname -r)/build): $(1) $(INSTALL_KVER) instead;" \
+		"KVER= picks the kernel"; fi
+endef
 SBIN_TOOLS := $(filter kipcctl,$(TOOLS))
 BIN_TOOLS := $(filter-out kipcctl,$(TOOLS))
 MAN_PAGES := $(wildcard Documentation/man/*.[1-8])
@@ -204,20 +221,25 @@ INSTALL_PROG := install -m 0755
 
 install:
 	@test -n "$(INSTALL_KVER)" || { echo "install: no kernel headers found; give KVER="; exit 1; }
+	$(call say_kernel,installing for)
 	@$(MAKE) --no-print-directory module KVERS=$(INSTALL_KVER)
 	@$(MAKE) --no-print-directory $(TOOL_BINS)
-	$(MAKE) -C /lib/modules/$(INSTALL_KVER)/build M=$(abspath $(B))/$(INSTALL_KVER)/kmod \
+	@scripts/install/mkdirs "$(D)" $(DIRS_MANIFEST) /lib/modules/$(INSTALL_KVER)/updates \
+		$(BINDIR) $(SBINDIR) $(INCLUDEDIR)/linux $(UDEVRULESDIR) $(SYSUSERSDIR) \
+		$(DOCDIR)/modprobe.d $(MANDIR)/man1 $(MANDIR)/man4 $(MANDIR)/man8
+	@set -e; args=$$(scripts/install/signing /lib/modules/$(INSTALL_KVER)/build \
+		$(abspath $(B))/$(INSTALL_KVER)/kmod $(SIGN_KEY) $(SIGN_CERT)); \
+	echo "$(MAKE) -C /lib/modules/$(INSTALL_KVER)/build $$args modules_install"; \
+	$(MAKE) -C /lib/modules/$(INSTALL_KVER)/build $$args \
 		INSTALL_MOD_PATH=$(D) INSTALL_MOD_DIR=updates DEPMOD=true modules_install
 	@if [ -z "$(D)" ]; then echo "  DEPMOD  $(INSTALL_KVER)"; depmod -a $(INSTALL_KVER); fi
-	install -d $(D)$(BINDIR) $(D)$(SBINDIR) $(D)$(INCLUDEDIR)/linux \
-		$(D)$(UDEVRULESDIR) $(D)$(SYSUSERSDIR) $(D)$(DOCDIR)/modprobe.d \
-		$(D)$(MANDIR)/man1 $(D)$(MANDIR)/man4 $(D)$(MANDIR)/man8
 	@set -e; for t in $(BIN_TOOLS); do echo "  INSTALL $(D)$(BINDIR)/$$t"; \
 		$(INSTALL_PROG) $(B)/user/$$t $(D)$(BINDIR)/$$t; done; \
 	for t in $(SBIN_TOOLS); do echo "  INSTALL $(D)$(SBINDIR)/$$t"; \
 		$(INSTALL_PROG) $(B)/user/$$t $(D)$(SBINDIR)/$$t; done; \
 	for m in $(MAN_PAGES); do s=$${m##*.}; echo "  INSTALL $(D)$(MANDIR)/man$$s/$${m##*/}"; \
-		install -d $(D)$(MANDIR)/man$$s; $(INSTALL_DATA) $$m $(D)$(MANDIR)/man$$s/; done
+		scripts/install/manpage $$m $(D)$(MANDIR)/man$$s/$${m##*/} \
+			$(DOCDIR) $(UDEVRULESDIR); done
 	$(INSTALL_DATA) $(UAPI)/linux/kipc.h $(D)$(INCLUDEDIR)/linux/kipc.h
 	$(INSTALL_DATA) scripts/udev/60-kipc.rules $(D)$(UDEVRULESDIR)/60-kipc.rules
 	$(INSTALL_DATA) scripts/udev/kipc.sysusers $(D)$(SYSUSERSDIR)/kipc.conf
@@ -232,6 +254,7 @@ install:
 
 uninstall:
 	@test -n "$(INSTALL_KVER)" || { echo "uninstall: no kernel found; give KVER="; exit 1; }
+	$(call say_kernel,removing the module of)
 	rm -f $(D)/lib/modules/$(INSTALL_KVER)/updates/kipc.ko{,.gz,.xz,.zst}
 	@if [ -z "$(D)" ] && [ -d /lib/modules/$(INSTALL_KVER) ]; then \
 		echo "  DEPMOD  $(INSTALL_KVER)"; depmod -a $(INSTALL_KVER); fi
@@ -240,6 +263,7 @@ uninstall:
 	rm -f $(D)$(INCLUDEDIR)/linux/kipc.h $(D)$(UDEVRULESDIR)/60-kipc.rules \
 		$(D)$(SYSUSERSDIR)/kipc.conf $(D)$(DOCDIR)/modprobe.d/kipc.conf \
 		$(addprefix $(D)$(DOCDIR)/,$(notdir $(DOC_FILES)))
+	@scripts/install/rmdirs "$(D)" $(DIRS_MANIFEST)
 	@rmdir $(D)$(DOCDIR)/modprobe.d $(D)$(DOCDIR) 2>/dev/null || true
 
 # The DKMS source tree is kmod/ with its dkms.conf; then
