@@ -41,10 +41,10 @@ help:
 	@echo "kipc targets:"
 	@echo "  make demo       install deps, build, boot KVER ($(KVER)) in QEMU, run the tour"
 	@echo "  make check      install deps, build, lint, host tests, selftests on every kernel"
-	@echo "  make all        module (every kernel) and user tools"
+	@echo "  make all        module (every kernel), tools and selftests"
 	@echo "  make module     kipc.ko for each kernel in KVERS, in $(B)/<version>/kmod/"
 	@echo "  make user       tools and selftests into $(B)/user and $(B)/tests"
-	@echo "  make tools      the tools only: kernel headers not needed, nor the 6.12 source"
+	@echo "  make tools      the tools only, into $(B)/user: libmnl, no kernel source needed"
 	@echo "  make selftests  the selftests, on the kernel's lib.mk (tests/selftests/Makefile)"
 	@echo "  make kselftest-install  selftests + run_kselftest.sh into KSFT_INSTALL ($(KSFT_INSTALL))"
 	@echo "  make deps       install the Debian packages kipc needs (apt-get, via sudo)"
@@ -55,7 +55,8 @@ help:
 	@echo "  make bench      kipc-bench in QEMU, results into results/"
 	@echo "  make vm-shell   boot KVER with the module loaded, busybox shell"
 	@echo "  make install    module (KVER or the running kernel), tools, header, udev rule,"
-	@echo "                 man pages into DESTDIR/PREFIX (default /usr/local); make uninstall"
+	@echo "                 man pages into DESTDIR/PREFIX (default /usr/local); make uninstall;"
+	@echo "                 SIGN_KEY=MOK.priv SIGN_CERT=MOK.der sign the module"
 	@echo "  make dkms-src   DKMS source tree into DESTDIR/usr/src/kipc-<version>/"
 	@echo "  make dist       release tarball $(B)/kipc-<version>.tar.gz"
 	@echo "  make clean      remove $(B)/"
@@ -79,7 +80,8 @@ $(B)/%/kmod/kipc.ko: $(KMOD_SRC)
 # extracted before they were added is extracted again.
 
 $(KSRC)/.stamp: $(if $(wildcard $(KSRC)/selftests/lib.mk),,FORCE)
-	@test -n "$(KSRC_TAR)" || { echo "linux-source-6.12 is missing: run make deps"; exit 1; }
+	@test -n "$(KSRC_TAR)" || { echo "linux-source-6.12 is missing (kselftest_harness.h, lib.mk):" \
+		"run make deps, or make tools for the tools alone"; exit 1; }
 	@mkdir -p $(KSRC)/selftests $(KSRC)/scripts
 	@d=$$(tar -tJf $(KSRC_TAR) | head -1 | cut -d/ -f1); \
 	tar -xJf $(KSRC_TAR) -C $(KSRC) \
