@@ -149,7 +149,7 @@ check: deps
 	@scripts/check $(B) $(KVERS)
 
 check-debug: deps
-	@$(MAKE) --no-print-directory user
+	@$(MAKE) --no-print-directory user kselftest-install
 	@tests/vm/debug-kernel
 
 demo: deps
@@ -205,7 +205,7 @@ KVER_GIVEN = $(filter command environment,$(firstword $(origin KVER)))
 INSTALL_KVER = $(if $(KVER_GIVEN),$(KVER),$(if \
 	$(wildcard /lib/modules/$(shell uname -r)/build),$(shell uname -r),$(KVER)))
 define say_kernel
-	@if [ -n "$(KVER_GIVEN)" ]; then echo "  KERNEL  $(INSTALL_KVER) (KVER=)"; \
+	@if [ -n "$(KVER_GIVEN)" ]; then echo "  KERNEL  $(INSTALL_KVER) (given by KVER)"; \
 	elif [ "$(INSTALL_KVER)" = "$$(uname -r)" ]; then \
 		echo "  KERNEL  $(INSTALL_KVER) (the running kernel)"; \
 	else echo "  NOTE    the running kernel $$(uname -r) has no headers" \
