@@ -17,7 +17,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 K=/kselftest
 KO=/kipc.ko
-TESTS=${KIPC_KSFT_TESTS:-core_test pipe_test netlink_test mq_diff_test}
+TESTS=${KIPC_KSFT_TESTS:-core_test netlink_test pipe_diff_test mq_diff_test}
 
 if [ ! -x $K/run_kselftest.sh ]; then
 	echo "1..1"
