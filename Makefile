@@ -18,21 +18,22 @@ KSRC := $(B)/ksrc
 
 CC ?= cc
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
-	-I$(UAPI) -Iuser/lib
-USER_LDLIBS := -lmnl -lpthread -lrt -lm -luring
-TEST_CFLAGS := $(USER_CFLAGS) -I$(KSRC)/selftests -Itests/selftests \
-	-Wno-unused-parameter
+	-I$(UAPI)
+USER_LDLIBS := -lmnl -lpthread -lrt -lm
 
-USER_LIB_SRC := $(wildcard user/lib/*.c)
-USER_LIB_HDR := $(wildcard user/lib/*.h) $(UAPI)/linux/kipc.h
 TOOLS := $(patsubst user/%/main.c,%,$(wildcard user/*/main.c))
 TOOL_BINS := $(addprefix $(B)/user/,$(TOOLS))
-SELFTEST_SRC := $(wildcard tests/selftests/*_test.c)
-SELFTEST_BINS := $(patsubst tests/selftests/%.c,$(B)/tests/%,$(SELFTEST_SRC))
+# The selftests build through tests/selftests/Makefile, on the kernel's
+# lib.mk; "make kselftest-install" lays them out for run_kselftest.sh.
+SELFTEST_MAKE = $(MAKE) --no-print-directory -C tests/selftests \
+	OUTPUT=$(abspath $(B))/tests KSFT_DIR=$(abspath $(KSRC))/selftests
+KSFT_INSTALL ?= $(B)/kselftest
+KSFT_RUNNER := runner.sh prefix.pl ktap_helpers.sh module.sh
 KMOD_SRC := $(wildcard kmod/*.c kmod/*.h kmod/uapi/linux/*.h) kmod/Kbuild
 
-.PHONY: all help deps module user tests check check-vm lint demo bench \
-	vm-shell clean host-tests check-debug install uninstall dist dkms-src
+.PHONY: all help deps module user tools selftests kselftest-install check \
+	check-vm lint demo bench vm-shell clean host-tests check-debug install \
+	uninstall dist dkms-src
 
 all: module user
 
@@ -40,16 +41,22 @@ help:
 	@echo "kipc targets:"
 	@echo "  make demo       install deps, build, boot KVER ($(KVER)) in QEMU, run the tour"
 	@echo "  make check      install deps, build, lint, host tests, selftests on every kernel"
-	@echo "  make all        module (every kernel) and user tools"
+	@echo "  make all        module (every kernel), tools and selftests"
 	@echo "  make module     kipc.ko for each kernel in KVERS, in $(B)/<version>/kmod/"
 	@echo "  make user       tools and selftests into $(B)/user and $(B)/tests"
+	@echo "  make tools      the tools only, into $(B)/user: libmnl, no kernel source needed"
+	@echo "  make selftests  the selftests, on the kernel's lib.mk (tests/selftests/Makefile)"
+	@echo "  make kselftest-install  selftests + run_kselftest.sh into KSFT_INSTALL ($(KSFT_INSTALL))"
+	@echo "  make deps       install the Debian packages kipc needs (apt-get, via sudo)"
+	@echo "  make host-tests the host-side tests (tests/host/*.sh), no module needed"
 	@echo "  make lint       checkpatch, sparse, W=1 builds, clang-format"
 	@echo "  make check-vm   selftests in QEMU only (KVERS=..., TESTS=...)"
 	@echo "  make check-debug  selftests on a KASAN/lockdep/kmemleak 6.12 kernel"
 	@echo "  make bench      kipc-bench in QEMU, results into results/"
 	@echo "  make vm-shell   boot KVER with the module loaded, busybox shell"
 	@echo "  make install    module (KVER or the running kernel), tools, header, udev rule,"
-	@echo "                 man pages into DESTDIR/PREFIX (default /usr/local); make uninstall"
+	@echo "                 man pages into DESTDIR/PREFIX (default /usr/local); make uninstall;"
+	@echo "                 SIGN_KEY=MOK.priv SIGN_CERT=MOK.der sign the module"
 	@echo "  make dkms-src   DKMS source tree into DESTDIR/usr/src/kipc-<version>/"
 	@echo "  make dist       release tarball $(B)/kipc-<version>.tar.gz"
 	@echo "  make clean      remove $(B)/"
@@ -69,36 +76,60 @@ $(B)/%/kmod/kipc.ko: $(KMOD_SRC)
 	$(MAKE) -C /lib/modules/$*/build M=$(abspath $(B))/$*/kmod $(KBUILD_EXTRA) modules
 
 # --- kselftest headers and kernel scripts from the 6.12 source --------------
+# Also lib.mk and the runner (run_kselftest.sh, kselftest/): a folder
+# extracted before they were added is extracted again.
 
-$(KSRC)/.stamp:
-	@test -n "$(KSRC_TAR)" || { echo "linux-source-6.12 is missing: run make deps"; exit 1; }
+$(KSRC)/.stamp: $(if $(wildcard $(KSRC)/selftests/lib.mk),,FORCE)
+	@test -n "$(KSRC_TAR)" || { echo "linux-source-6.12 is missing (kselftest_harness.h, lib.mk):" \
+		"run make deps, or make tools for the tools alone"; exit 1; }
 	@mkdir -p $(KSRC)/selftests $(KSRC)/scripts
 	@d=$$(tar -tJf $(KSRC_TAR) | head -1 | cut -d/ -f1); \
 	tar -xJf $(KSRC_TAR) -C $(KSRC) \
 		$$d/tools/testing/selftests/kselftest_harness.h \
 		$$d/tools/testing/selftests/kselftest.h \
+		$$d/tools/testing/selftests/lib.mk \
+		$$d/tools/testing/selftests/run_kselftest.sh \
+		$(addprefix $$d/tools/testing/selftests/kselftest/,$(KSFT_RUNNER)) \
 		$$d/scripts/checkpatch.pl $$d/scripts/spelling.txt \
 		$$d/scripts/const_structs.checkpatch $$d/.clang-format \
 		$$d/Documentation/netlink/genetlink.yaml && \
-	mv $(KSRC)/$$d/tools/testing/selftests/*.h $(KSRC)/selftests/ && \
+	cp -a $(KSRC)/$$d/tools/testing/selftests/. $(KSRC)/selftests/ && \
 	mv $(KSRC)/$$d/scripts/* $(KSRC)/scripts/ && \
 	mv $(KSRC)/$$d/.clang-format $(KSRC)/ && \
 	mv $(KSRC)/$$d/Documentation/netlink/genetlink.yaml $(KSRC)/ && \
 	rm -rf $(KSRC)/$$d
 	@touch $@
 
-# --- userspace ---------------------------------------------------------------
+FORCE:
 
-user: $(TOOL_BINS) $(SELFTEST_BINS)
+# --- userspace ---------------------------------------------------------------
+# The tools need only libmnl and the UAPI header of this tree; the
+# selftests also need kselftest_harness.h and lib.mk from the 6.12 source.
+
+user: tools selftests
+
+tools: $(TOOL_BINS)
 
 .SECONDEXPANSION:
-$(B)/user/%: $$(wildcard user/%/*.c user/%/*.h) $(USER_LIB_SRC) $(USER_LIB_HDR)
+$(B)/user/%: $$(wildcard user/%/*.c user/%/*.h) $(UAPI)/linux/kipc.h
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -Iuser/$* -o $@ $(wildcard user/$*/*.c) $(USER_LIB_SRC) $(USER_LDLIBS)
+	$(CC) $(USER_CFLAGS) -Iuser/$* -o $@ $(wildcard user/$*/*.c) $(USER_LDLIBS)
 
-$(B)/tests/%: tests/selftests/%.c $(wildcard tests/selftests/*.h) $(USER_LIB_SRC) $(USER_LIB_HDR) $(KSRC)/.stamp
-	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -o $@ $< $(USER_LIB_SRC) $(USER_LDLIBS)
+selftests: $(KSRC)/.stamp
+	+@$(SELFTEST_MAKE)
+
+# The layout of the kernel's "make -C tools/testing/selftests install":
+# run_kselftest.sh, kselftest/, kselftest-list.txt and the collection
+# kipc/ (the programs, settings, config).  Then, on the test machine:
+#   KSFT_INSTALL/run_kselftest.sh [-t kipc:pipe_test]
+kselftest-install: selftests
+	@mkdir -p $(KSFT_INSTALL)/kselftest
+	@install -m 0755 $(KSRC)/selftests/run_kselftest.sh $(KSFT_INSTALL)/
+	@install -m 0755 $(addprefix $(KSRC)/selftests/kselftest/,$(KSFT_RUNNER)) \
+		$(KSFT_INSTALL)/kselftest/
+	+@$(SELFTEST_MAKE) install INSTALL_PATH=$(abspath $(KSFT_INSTALL))/kipc
+	+@$(SELFTEST_MAKE) -s emit_tests COLLECTION=kipc > $(KSFT_INSTALL)/kselftest-list.txt
+	@echo "  KSFT    $(KSFT_INSTALL)/run_kselftest.sh ($$(wc -l < $(KSFT_INSTALL)/kselftest-list.txt) tests)"
 
 # --- tests -------------------------------------------------------------------
 
@@ -108,17 +139,17 @@ host-tests: user
 lint: $(KSRC)/.stamp
 	@scripts/lint $(B) $(KVERS)
 
-check-vm: module user
+check-vm: module user kselftest-install
 	@rm -f $(B)/results/*.tap
 	@rc=0; for v in $(KVERS); do tests/vm/run --kver $$v --tests "$(TESTS)" || rc=1; done; \
 	scripts/tap-summary $(B)/results/*.tap; exit $$rc
 
 check: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all kselftest-install
 	@scripts/check $(B) $(KVERS)
 
 check-debug: deps
-	@$(MAKE) --no-print-directory user
+	@$(MAKE) --no-print-directory user kselftest-install
 	@tests/vm/debug-kernel
 
 demo: deps
@@ -144,10 +175,15 @@ clean:
 
 # --- install, DKMS source, release tarball -----------------------------------
 # make install [DESTDIR=/staging] [PREFIX=/usr/local] [KVER=<kernel>]
+#              [SIGN_KEY=MOK.priv SIGN_CERT=MOK.der]
 # The module goes to /lib/modules/<kver>/updates/ through kbuild's
-# modules_install (signed and compressed as that kernel's config says);
-# kipcctl, a section 8 tool, to sbin; the others to bin.  depmod runs only
-# for a real install (no DESTDIR): a package build runs its own.
+# modules_install (compressed as that kernel's config says); signed with
+# SIGN_KEY/SIGN_CERT when given, else unsigned, said so, when the kernel
+# wants every module signed with a key it does not ship
+# (scripts/install/signing).  kipcctl, a section 8 tool, to sbin; the
+# others to bin.  depmod runs only for a real install (no DESTDIR): a
+# package build runs its own.  The folders install creates are listed in
+# DOCDIR/.installed-dirs; uninstall removes those that are empty again.
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -159,11 +195,23 @@ UDEVRULESDIR ?= /lib/udev/rules.d
 SYSUSERSDIR ?= /usr/lib/sysusers.d
 KIPC_VERSION := $(shell sed -n 's/.*KIPC_VERSION_STRING[[:space:]]*"\([^"]*\)".*/\1/p' $(UAPI)/linux/kipc.h)
 DKMS_SRCDIR = /usr/src/kipc-$(KIPC_VERSION)
+SIGN_KEY ?=
+SIGN_CERT ?=
+DIRS_MANIFEST = $(DOCDIR)/.installed-dirs
 
 # KVER when given, else the running kernel if its headers are here (a real
-# machine), else the default of scripts/kernels (this lab's host).
-INSTALL_KVER = $(if $(filter command environment,$(firstword $(origin KVER))),$(KVER),$(if \
+# machine), else the default of scripts/kernels (this lab's host), said so.
+KVER_GIVEN = $(filter command environment,$(firstword $(origin KVER)))
+INSTALL_KVER = $(if $(KVER_GIVEN),$(KVER),$(if \
 	$(wildcard /lib/modules/$(shell uname -r)/build),$(shell uname -r),$(KVER)))
+define say_kernel
+	@if [ -n "$(KVER_GIVEN)" ]; then echo "  KERNEL  $(INSTALL_KVER) (given by KVER)"; \
+	elif [ "$(INSTALL_KVER)" = "$$(uname -r)" ]; then \
+		echo "  KERNEL  $(INSTALL_KVER) (the running kernel)"; \
+	else echo "  NOTE    the running kernel $$(uname -r) has no headers" \
+		"(/lib/modules/$$(uname -r)/build): $(1) $(INSTALL_KVER) instead;" \
+		"KVER= picks the kernel"; fi
+endef
 SBIN_TOOLS := $(filter kipcctl,$(TOOLS))
 BIN_TOOLS := $(filter-out kipcctl,$(TOOLS))
 MAN_PAGES := $(wildcard Documentation/man/*.[1-8])
@@ -175,20 +223,25 @@ INSTALL_PROG := install -m 0755
 
 install:
 	@test -n "$(INSTALL_KVER)" || { echo "install: no kernel headers found; give KVER="; exit 1; }
+	$(call say_kernel,installing for)
 	@$(MAKE) --no-print-directory module KVERS=$(INSTALL_KVER)
 	@$(MAKE) --no-print-directory $(TOOL_BINS)
-	$(MAKE) -C /lib/modules/$(INSTALL_KVER)/build M=$(abspath $(B))/$(INSTALL_KVER)/kmod \
+	@scripts/install/mkdirs "$(D)" $(DIRS_MANIFEST) /lib/modules/$(INSTALL_KVER)/updates \
+		$(BINDIR) $(SBINDIR) $(INCLUDEDIR)/linux $(UDEVRULESDIR) $(SYSUSERSDIR) \
+		$(DOCDIR)/modprobe.d $(MANDIR)/man1 $(MANDIR)/man4 $(MANDIR)/man8
+	@set -e; args=$$(scripts/install/signing /lib/modules/$(INSTALL_KVER)/build \
+		$(abspath $(B))/$(INSTALL_KVER)/kmod $(SIGN_KEY) $(SIGN_CERT)); \
+	echo "$(MAKE) -C /lib/modules/$(INSTALL_KVER)/build $$args modules_install"; \
+	$(MAKE) -C /lib/modules/$(INSTALL_KVER)/build $$args \
 		INSTALL_MOD_PATH=$(D) INSTALL_MOD_DIR=updates DEPMOD=true modules_install
 	@if [ -z "$(D)" ]; then echo "  DEPMOD  $(INSTALL_KVER)"; depmod -a $(INSTALL_KVER); fi
-	install -d $(D)$(BINDIR) $(D)$(SBINDIR) $(D)$(INCLUDEDIR)/linux \
-		$(D)$(UDEVRULESDIR) $(D)$(SYSUSERSDIR) $(D)$(DOCDIR)/modprobe.d \
-		$(D)$(MANDIR)/man1 $(D)$(MANDIR)/man4 $(D)$(MANDIR)/man8
 	@set -e; for t in $(BIN_TOOLS); do echo "  INSTALL $(D)$(BINDIR)/$$t"; \
 		$(INSTALL_PROG) $(B)/user/$$t $(D)$(BINDIR)/$$t; done; \
 	for t in $(SBIN_TOOLS); do echo "  INSTALL $(D)$(SBINDIR)/$$t"; \
 		$(INSTALL_PROG) $(B)/user/$$t $(D)$(SBINDIR)/$$t; done; \
 	for m in $(MAN_PAGES); do s=$${m##*.}; echo "  INSTALL $(D)$(MANDIR)/man$$s/$${m##*/}"; \
-		install -d $(D)$(MANDIR)/man$$s; $(INSTALL_DATA) $$m $(D)$(MANDIR)/man$$s/; done
+		scripts/install/manpage $$m $(D)$(MANDIR)/man$$s/$${m##*/} \
+			$(DOCDIR) $(UDEVRULESDIR); done
 	$(INSTALL_DATA) $(UAPI)/linux/kipc.h $(D)$(INCLUDEDIR)/linux/kipc.h
 	$(INSTALL_DATA) scripts/udev/60-kipc.rules $(D)$(UDEVRULESDIR)/60-kipc.rules
 	$(INSTALL_DATA) scripts/udev/kipc.sysusers $(D)$(SYSUSERSDIR)/kipc.conf
@@ -203,6 +256,7 @@ install:
 
 uninstall:
 	@test -n "$(INSTALL_KVER)" || { echo "uninstall: no kernel found; give KVER="; exit 1; }
+	$(call say_kernel,removing the module of)
 	rm -f $(D)/lib/modules/$(INSTALL_KVER)/updates/kipc.ko{,.gz,.xz,.zst}
 	@if [ -z "$(D)" ] && [ -d /lib/modules/$(INSTALL_KVER) ]; then \
 		echo "  DEPMOD  $(INSTALL_KVER)"; depmod -a $(INSTALL_KVER); fi
@@ -211,6 +265,7 @@ uninstall:
 	rm -f $(D)$(INCLUDEDIR)/linux/kipc.h $(D)$(UDEVRULESDIR)/60-kipc.rules \
 		$(D)$(SYSUSERSDIR)/kipc.conf $(D)$(DOCDIR)/modprobe.d/kipc.conf \
 		$(addprefix $(D)$(DOCDIR)/,$(notdir $(DOC_FILES)))
+	@scripts/install/rmdirs "$(D)" $(DIRS_MANIFEST)
 	@rmdir $(D)$(DOCDIR)/modprobe.d $(D)$(DOCDIR) 2>/dev/null || true
 
 # The DKMS source tree is kmod/ with its dkms.conf; then

@@ -2,7 +2,7 @@
 /*
  * kipc message queues, the queue itself: messages, counts, limits, blocked
  * tasks and wake-ups.  mq.h has the map of the three files; this one is
- * the only one that takes q->lock.
+ * the only one that changes what q->lock guards.
  *
  * The model is ipc/msg.c:
  * - One way in, kipc_mq_send(), for every send (write, writev, ioctl,
@@ -376,11 +376,28 @@ static bool kipc_mq_pipelined_send(struct kipc_mq *q, struct kipc_mq_kmsg *m,
 	return false;
 }
 
+/* Whether a blocked receiver would take @m, were it handed over now. */
+static bool kipc_mq_taker_waits(const struct kipc_mq *q,
+				const struct kipc_mq_kmsg *m)
+{
+	const struct kipc_mq_waiter *w;
+
+	list_for_each_entry(w, &q->receivers, link) {
+		if (kipc_mq_match(m, w->sel) && !w->sel->peek &&
+		    m->len <= w->sel->maxsize)
+			return true;
+	}
+	return false;
+}
+
 /*
- * Put @m on the queue, the one way every message enters it: stamp its
- * sequence number, then hand it to a blocked receiver or link and count
- * it, then account the send.  False, having changed nothing, if it must
- * wait for room.
+ * Put @m on the queue, the one way every message enters it.  It goes if
+ * it fits, or if a blocked receiver takes it even though the queue is
+ * full; otherwise nothing changes and the caller waits for room (or
+ * fails).  Then, in this order: stamp its sequence number; hand it to
+ * the first blocked receiver that takes it (waking on the way those it
+ * matches but that cannot, which is right only for a message that is
+ * sent, hence the check first), or link and count it; account the send.
  *
  * Nothing reads @m once it is handed off or linked: a receiver handed it
  * returns without the lock as soon as it sees its state, one that finds
@@ -392,13 +409,11 @@ static bool kipc_mq_enqueue(struct kipc_mq *q, struct kipc_mq_kmsg *m,
 {
 	u32 len = m->len;
 
-	m->seq = q->next_seq;
-	if (!kipc_mq_pipelined_send(q, m, wk)) {
-		if (!kipc_mq_room(q, len))
-			return false;
+	if (!kipc_mq_room(q, len) && !kipc_mq_taker_waits(q, m))
+		return false;
+	m->seq = q->next_seq++;
+	if (!kipc_mq_pipelined_send(q, m, wk))
 		kipc_mq_link(q, m, &q->msgs, wk);
-	}
-	q->next_seq++;
 	kipc_mq_account_send(q, len);
 	return true;
 }

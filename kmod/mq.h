@@ -4,12 +4,12 @@
  *
  *   mq.c       the queue: messages, counts, limits, waiters and wake-ups,
  *              the one way in (kipc_mq_send()) and the one way out
- *              (kipc_mq_recv()); the only file that takes q->lock.
+ *              (kipc_mq_recv()); the only file that changes the queue.
  *   mq_file.c  the file interface: read_iter/write_iter, ioctls, batches,
  *              io_uring commands, poll and SIGIO.  It copies to and from
  *              user space, never under q->lock.
  *   mq_nl.c    the netlink part: a snapshot of a queue for GET_DEV and the
- *              dump, SET_DEV.
+ *              dump (taken under q->lock), SET_DEV (through mq.c).
  *
  * Locking: q->lock, a spinlock, guards everything in struct kipc_mq but
  * the device base, pollwq and fasync (locked by their own helpers).  It

@@ -288,51 +288,81 @@ static unsigned int kipc_mq_prepare(struct kipc_mq_file *f,
 	return i;
 }
 
-static long kipc_mq_send_batch(struct kipc_mq_file *f,
-			       struct kipc_mq_batch __user *ub, unsigned int io)
+/* Send the chunk's @n messages: returns how many; *err why fewer. */
+static unsigned int kipc_mq_send_chunk(struct kipc_mq_file *f,
+				       struct kipc_mq_chunk *c, unsigned int n,
+				       unsigned int io, int *err)
 {
-	struct kipc_mq_msg __user *umsgs;
-	struct kipc_mq_chunk *c;
-	struct kipc_mq_batch b;
-	u32 done = 0;
-	int err = 0;
+	unsigned int ready, sent = 0, i;
+	int serr;
 
-	if (copy_from_user(&b, ub, sizeof(b)))
-		return -EFAULT;
-	if (b.count > KIPC_MQ_BATCH_MAX)
-		return -EINVAL;
-	if (!b.count)
-		return kipc_mq_batch_end(ub, 0, 0);
-	c = kmalloc(sizeof(*c), GFP_KERNEL);
-	if (!c)
-		return -ENOMEM;
-	umsgs = u64_to_user_ptr(b.msgs);
-
-	while (done < b.count && !err) {
-		unsigned int n = min_t(u32, b.count - done, KIPC_MQ_CHUNK);
-		unsigned int ready, sent = 0, i;
-		int serr;
-
-		if (copy_from_user(c->desc, umsgs + done,
-				   n * sizeof(c->desc[0]))) {
-			err = -EFAULT;
-			break;
-		}
-		ready = kipc_mq_prepare(f, c, n, &err);
-		if (ready)
-			sent = kipc_mq_send(f->q, c->msgs, ready, io, &serr);
-		for (i = sent; i < ready; i++)
-			kipc_mq_free(c->msgs[i]);
-		done += sent;
-		if (sent < ready)
-			err = serr;
-	}
-	kfree(c);
-	return kipc_mq_batch_end(ub, done, err);
+	ready = kipc_mq_prepare(f, c, n, err);
+	if (ready)
+		sent = kipc_mq_send(f->q, c->msgs, ready, io, &serr);
+	for (i = sent; i < ready; i++)
+		kipc_mq_free(c->msgs[i]);
+	if (sent < ready)
+		*err = serr;
+	return sent;
 }
 
-static long kipc_mq_recv_batch(struct kipc_mq_file *f,
-			       struct kipc_mq_batch __user *ub, unsigned int io)
+/*
+ * Receive for the chunk's @n descriptors, copy the payloads out and the
+ * types and lengths back to @umsgs: returns how many; *err why fewer.
+ */
+static unsigned int kipc_mq_recv_chunk(struct kipc_mq_file *f,
+				       struct kipc_mq_chunk *c,
+				       struct kipc_mq_msg __user *umsgs,
+				       unsigned int n, unsigned int io,
+				       int *err)
+{
+	unsigned int i, got;
+	int rerr;
+
+	*err = 0;
+	for (i = 0; i < n; i++) {
+		struct kipc_mq_msg *d = &c->desc[i];
+
+		/* A peek takes no message: nothing to batch. */
+		if (d->flags & ~(KIPC_MQ_FLAGS_ALL & ~KIPC_MQ_PEEK)) {
+			*err = -EINVAL;
+			break;
+		}
+		kipc_mq_sel_init(&c->sels[i], d->type, d->flags, d->len);
+	}
+	if (!i)
+		return 0;
+	got = kipc_mq_recv(f->q, c->sels, c->msgs, i, io, &rerr);
+	for (i = 0; i < got; i++) {
+		struct kipc_mq_kmsg *m = c->msgs[i];
+		u32 len = min(m->len, c->desc[i].len);
+
+		if (copy_to_user(u64_to_user_ptr(c->desc[i].buf), m->data,
+				 len)) {
+			kipc_mq_requeue(f->q, c->msgs + i, got - i);
+			*err = -EFAULT;
+			break;
+		}
+		c->desc[i].type = m->type;
+		c->desc[i].len = len;
+	}
+	/* Types and lengths in one copy; if it fails, undo them all. */
+	if (i && copy_to_user(umsgs, c->desc, i * sizeof(c->desc[0]))) {
+		kipc_mq_requeue(f->q, c->msgs, i);
+		*err = -EFAULT;
+		return 0;
+	}
+	got = i;
+	while (i--)
+		kipc_mq_free(c->msgs[i]);
+	if (!*err && got < n)
+		*err = rerr;
+	return got;
+}
+
+static long kipc_mq_batch(struct kipc_mq_file *f,
+			  struct kipc_mq_batch __user *ub, bool send,
+			  unsigned int io)
 {
 	struct kipc_mq_msg __user *umsgs;
 	struct kipc_mq_chunk *c;
@@ -353,56 +383,18 @@ static long kipc_mq_recv_batch(struct kipc_mq_file *f,
 
 	while (done < b.count && !err) {
 		unsigned int n = min_t(u32, b.count - done, KIPC_MQ_CHUNK);
-		unsigned int i, got;
-		int rerr;
 
 		if (copy_from_user(c->desc, umsgs + done,
 				   n * sizeof(c->desc[0]))) {
 			err = -EFAULT;
 			break;
 		}
-		for (i = 0; i < n; i++) {
-			struct kipc_mq_msg *d = &c->desc[i];
-
-			/* A peek takes no message: nothing to batch. */
-			if (d->flags & ~(KIPC_MQ_FLAGS_ALL & ~KIPC_MQ_PEEK)) {
-				err = -EINVAL;
-				break;
-			}
-			kipc_mq_sel_init(&c->sels[i], d->type, d->flags,
-					 d->len);
-		}
-		if (!i)
-			break;
-		/* Only the first of the whole batch may wait. */
-		got = kipc_mq_recv(f->q, c->sels, c->msgs, i,
-				   io | (done ? KIPC_MQ_IO_NONBLOCK : 0),
-				   &rerr);
-		for (i = 0; i < got; i++) {
-			struct kipc_mq_kmsg *m = c->msgs[i];
-			u32 len = min(m->len, c->desc[i].len);
-
-			if (copy_to_user(u64_to_user_ptr(c->desc[i].buf),
-					 m->data, len)) {
-				kipc_mq_requeue(f->q, c->msgs + i, got - i);
-				err = -EFAULT;
-				break;
-			}
-			c->desc[i].type = m->type;
-			c->desc[i].len = len;
-		}
-		/* Types and lengths in one copy; if it fails, undo them all. */
-		if (i && copy_to_user(umsgs + done, c->desc,
-				      i * sizeof(c->desc[0]))) {
-			kipc_mq_requeue(f->q, c->msgs, i);
-			err = -EFAULT;
-			i = 0;
-		}
-		done += i;
-		while (i--)
-			kipc_mq_free(c->msgs[i]);
-		if (!err && got < n)
-			err = rerr;
+		if (send)
+			done += kipc_mq_send_chunk(f, c, n, io, &err);
+		else /* Only the first of the whole batch may wait. */
+			done += kipc_mq_recv_chunk(
+				f, c, umsgs + done, n,
+				io | (done ? KIPC_MQ_IO_NONBLOCK : 0), &err);
 	}
 	kfree(c);
 	return kipc_mq_batch_end(ub, done, err);
@@ -436,9 +428,9 @@ static long kipc_mq_msg_cmd(struct file *file, unsigned int cmd,
 	case KIPC_MQ_RECV:
 		return kipc_mq_recv_one(f, arg, io);
 	case KIPC_MQ_SEND_BATCH:
-		return kipc_mq_send_batch(f, arg, io);
+		return kipc_mq_batch(f, arg, true, io);
 	case KIPC_MQ_RECV_BATCH:
-		return kipc_mq_recv_batch(f, arg, io);
+		return kipc_mq_batch(f, arg, false, io);
 	}
 	return -ENOTTY;
 }

@@ -1,8 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Host test (TAP): what "make install" lays down, and that "make
-# uninstall" takes exactly that away again.  Everything goes into a
-# staging DESTDIR; nothing is loaded and the system is not touched.
+# uninstall" takes exactly that away again, files and the folders install
+# made, and no folder that was there before.  What install says: the
+# kernel it picked, and an unsigned module (no OpenSSL errors); and with
+# SIGN_KEY/SIGN_CERT a module signed with that key.  The installed
+# kipc(4) names the installed paths.  Everything goes into a staging
+# DESTDIR; nothing is loaded and the system is not touched.
 # Also checks the module's metadata (modinfo), the udev rule and the
 # modprobe.d example against the module's real parameters.
 set -u
@@ -21,6 +25,7 @@ D=$tmp/root
 n=0
 ok() { n=$((n + 1)); echo "ok $n $*"; }
 nok() { n=$((n + 1)); echo "not ok $n $1"; shift; printf '%s\n' "$@" | sed 's/^/# /'; }
+skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
 check() { # name, then a command that must succeed; its output on failure
 	local name=$1 out
 	shift
@@ -88,7 +93,31 @@ defk=$(uname -r)
 [ -d "/lib/modules/$defk/build" ] || defk=$(scripts/kernels --default)
 others=$(echo $kvers | tr ' ' '\n' | grep -vxF "$defk")
 
+# A folder that is there before install (and empty): uninstall keeps it.
+mkdir -p "$D/usr/share/man/man1"
 check "make install DESTDIR PREFIX=/usr" mk install DESTDIR="$D" PREFIX=/usr
+cp "$tmp/make.log" "$tmp/install.log"
+if grep -qiE 'SSL error|sign-file:' "$tmp/install.log"; then
+	nok "install: no sign-file errors" "$(grep -iE 'SSL error|sign-file:' "$tmp/install.log")"
+else
+	ok "install: no sign-file errors"
+fi
+if [ "$defk" = "$(uname -r)" ]; then
+	what="  KERNEL  $defk (the running kernel)"
+else
+	what="  NOTE    the running kernel $(uname -r) has no headers (/lib/modules/$(uname -r)/build): installing for $defk instead; KVER= picks the kernel"
+fi
+check "install: says which kernel ($defk)" grep -qxF "$what" "$tmp/install.log"
+if grep -q '^CONFIG_MODULE_SIG_ALL=y' "/lib/modules/$defk/build/.config" &&
+   [ ! -e "/lib/modules/$defk/build/certs/signing_key.x509" ]; then
+	check "install: says the module is unsigned, and how to sign it" bash -c '
+		grep -q "kipc.ko is installed unsigned" "$1" &&
+		grep -q "make install SIGN_KEY=.* SIGN_CERT=" "$1"' _ "$tmp/install.log"
+	ko=$(ls "$D/lib/modules/$defk/updates/"kipc.ko* 2>/dev/null | head -1)
+	check "install: the module has no signature" test -z "$(modinfo -F signer "$ko" 2>&1)"
+else
+	skip "install: says the module is unsigned" "$defk signs with a key it has"
+fi
 for v in $others; do
 	check "make install KVER=$v" mk install DESTDIR="$D" PREFIX=/usr KVER="$v"
 done
@@ -144,6 +173,9 @@ check "installed header compiles on its own" bash -c '
 	cc -std=c99 -Wall -Werror -I"$1/usr/include" -x c -o /dev/null -' _ "$D"
 check "installed pages render" bash -c '
 	for p in "$1"/usr/share/man/man*/*; do man -l "$p" >/dev/null || exit 1; done' _ "$D"
+check "installed kipc.4 names DOCDIR /usr/share/doc/kipc, not /usr/local" bash -c '
+	grep -q "^\.IR /usr/share/doc/kipc/modprobe\.d/" "$1" && ! grep -q /usr/local "$1"' \
+	_ "$D/usr/share/man/man4/kipc.4"
 check "no depmod output in DESTDIR" bash -c \
 	'! ls "$1"/lib/modules/*/modules.* 2>/dev/null | grep .' _ "$D"
 
@@ -152,12 +184,30 @@ check "make uninstall DESTDIR PREFIX=/usr" mk uninstall DESTDIR="$D" PREFIX=/usr
 for v in $others; do
 	check "make uninstall KVER=$v" mk uninstall DESTDIR="$D" PREFIX=/usr KVER="$v"
 done
-left=$(find "$D" ! -type d)
+left=$(find "$D" -mindepth 1 ! -path "$D/usr" ! -path "$D/usr/share" \
+	! -path "$D/usr/share/man" ! -path "$D/usr/share/man/man1")
 if [ -z "$left" ]; then
-	ok "uninstall leaves only empty folders"
+	ok "uninstall removes every file and every folder install made"
 else
-	nok "uninstall leaves only empty folders" $left
+	nok "uninstall removes every file and every folder install made" $left
 fi
+check "uninstall keeps the folder that was there before" test -d "$D/usr/share/man/man1"
 check "uninstall removes the doc folder" test ! -e "$D/usr/share/doc/kipc"
+
+# --- signed with one's own key ------------------------------------------------
+if command -v openssl >/dev/null; then
+	openssl req -new -nodes -utf8 -sha256 -days 1 -batch -x509 -outform DER \
+		-out "$tmp/mok.der" -keyout "$tmp/mok.priv" \
+		-subj "/CN=kipc install test/" >/dev/null 2>&1
+	S=$tmp/signed
+	check "make install SIGN_KEY SIGN_CERT" mk install DESTDIR="$S" PREFIX=/usr \
+		SIGN_KEY="$tmp/mok.priv" SIGN_CERT="$tmp/mok.der"
+	ko=$(ls "$S/lib/modules/$defk/updates/"kipc.ko* 2>/dev/null | head -1)
+	check "module signed with that key" test "$(modinfo -F signer "$ko" 2>&1)" = "kipc install test"
+	check "make uninstall after a signed install" mk uninstall DESTDIR="$S" PREFIX=/usr
+	check "nothing left" test -z "$(find "$S" -mindepth 1)"
+else
+	skip "make install SIGN_KEY SIGN_CERT" "no openssl"
+fi
 
 echo "1..$n"

@@ -48,6 +48,24 @@ for p in $PAGES; do
 	fi
 done
 
+# A .TP tag is the one line after .TP: a tag continued on the next line
+# (".BR monitor \" [\" \\-\\-count" then ".IR n ]") renders half in the
+# tag and half in the text.  Each tag must close every bracket it opens.
+for p in $PAGES; do
+	[ -f "$M/$p" ] || continue
+	bad=$(awk '
+		tag { t = $0; gsub(/\\\(../, "", t)
+		      o = gsub(/[[{]/, "", t); c = gsub(/[]}]/, "", t)
+		      if (o != c) printf "line %d: %s\n", NR, $0
+		      tag = 0; next }
+		/^\.TP/ { tag = 1 }' "$M/$p")
+	if [ -z "$bad" ]; then
+		ok "$p: every .TP tag is whole on its line"
+	else
+		nok "$p: every .TP tag is whole on its line" "$bad"
+	fi
+done
+
 # The version in every .TH is the one in the UAPI header.
 ver=$(sed -n 's/.*KIPC_VERSION_STRING[[:space:]]*"\([^"]*\)".*/\1/p' $UAPI)
 bad=""

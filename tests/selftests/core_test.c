@@ -17,6 +17,7 @@
 #include <linux/kipc.h>
 
 #include "kselftest_harness.h"
+#include "kipc_ksft.h"
 
 static unsigned long read_param(const char *name)
 {

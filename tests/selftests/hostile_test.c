@@ -31,6 +31,7 @@
 #include <linux/kipc.h>
 
 #include "kselftest_harness.h"
+#include "kipc_ksft.h"
 
 /* TEST_F()'s wrapper keeps a local across setjmp(); it never changes. */
 #pragma GCC diagnostic ignored "-Wclobbered"

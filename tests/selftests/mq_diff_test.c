@@ -66,6 +66,7 @@
 #include <linux/kipc.h>
 
 #include "kselftest_harness.h"
+#include "kipc_ksft.h"
 
 #define MAXLEN 8192
 

@@ -39,6 +39,7 @@
 #include <linux/kipc.h>
 
 #include "kselftest_harness.h"
+#include "kipc_ksft.h"
 #include "kipc_caps.h"
 #include "kipc_nl.h"
 
@@ -1436,6 +1437,37 @@ TEST_F(mq, signal_with_sa_restart_restarts_read_not_ioctl)
 	ASSERT_EQ(0, msnd(self->fd, 3, "abc", 3, 0));
 	ASSERT_EQ(0, reap(pid));
 	EXPECT_EQ(0U, nmsgs(self->fd));
+}
+
+/*
+ * A send refused for want of room wakes no blocked receiver: one whose
+ * buffer is too small for it is not told E2BIG for a message that was
+ * never sent, and still gets the next one it can take, handed over
+ * although the queue is full.
+ */
+TEST_F(mq, refused_send_wakes_no_receiver)
+{
+	static char big[20];
+	pid_t pid;
+
+	ASSERT_EQ(0, mlimits(self->fd, 64, 64, 1));
+	ASSERT_EQ(0, msnd(self->fd, 1, "full", 4, 0));
+	pid = spawn();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		long long type = 0;
+		char buf[8] = { 0 };
+
+		CHK(mrcv(self->fd, 5, buf, sizeof(buf), 0, &type) == 3);
+		CHK(type == 5 && memcmp(buf, "abc", 3) == 0);
+		_exit(0);
+	}
+	ASSERT_EQ(0, wait_sleeping(pid, SYS_ioctl));
+	EXPECT_EQ(-1, msnd(self->fd, 5, big, sizeof(big), KIPC_MQ_NOWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, msnd(self->fd, 5, "abc", 3, KIPC_MQ_NOWAIT));
+	ASSERT_EQ(0, reap(pid));
+	EXPECT_EQ(1U, nmsgs(self->fd));
 }
 
 /* --- poll, epoll, SIGIO --------------------------------------------------- */

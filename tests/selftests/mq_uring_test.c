@@ -33,6 +33,7 @@
 #include <linux/kipc.h>
 
 #include "kselftest_harness.h"
+#include "kipc_ksft.h"
 #include "kipc_nl.h"
 
 /* TEST_F()'s wrapper keeps a local across setjmp(); it never changes. */

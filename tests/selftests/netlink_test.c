@@ -28,6 +28,7 @@
 #include <linux/kipc.h>
 
 #include "kselftest_harness.h"
+#include "kipc_ksft.h"
 #include "kipc_caps.h"
 #include "kipc_nl.h"
 

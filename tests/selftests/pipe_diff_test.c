@@ -29,6 +29,7 @@
 
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
+#include "kipc_ksft.h"
 
 #define KIPC_PATH	KIPC_DEV_DIR "/pipe0"
 #define SZ		65536	/* a FIFO's default size, and kipc's */

@@ -29,6 +29,7 @@
  */
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
+#include "kipc_ksft.h"
 
 #define SHM0 KIPC_DEV_DIR "/shm0"
 #define MS 1000000LL

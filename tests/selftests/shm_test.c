@@ -29,6 +29,7 @@
  */
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
+#include "kipc_ksft.h"
 #include "kipc_caps.h"
 #include "kipc_nl.h"
 

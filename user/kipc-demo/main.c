@@ -53,6 +53,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: kipc-demo [--no-color] [--skip-kipc] [SECTION...]\n"
 		"       kipc-demo --list\n"
+		"       kipc-demo --version\n"
 		"\n"
 		"A guided tour of Linux IPC: each section shows a mechanism from the\n"
 		"notes, the kipc device beside the standard system call, and checks\n"
@@ -64,6 +65,7 @@ static void usage(FILE *f)
 		"      --color      colour even when stdout is not a terminal\n"
 		"  -k, --skip-kipc  leave out the /dev/kipc parts (no module needed)\n"
 		"  -h, --help       this text\n"
+		"  -V, --version    the version of kipc-demo\n"
 		"\n"
 		"Exit status: 0 every claim held, 1 a claim did not hold or an error,\n"
 		"2 usage, 3 the kipc module is not loaded (its parts were skipped).\n");
@@ -102,8 +104,11 @@ int main(int argc, char **argv)
 		{ "color", no_argument, NULL, 'C' },
 		{ "skip-kipc", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
+	/* getopt's own messages name argv[0]: the same name as ours. */
+	static char prog[] = "kipc-demo";
 	unsigned int fails[NSECTIONS] = { 0 };
 	uint64_t took[NSECTIONS] = { 0 };
 	bool selected[NSECTIONS] = { false };
@@ -112,7 +117,8 @@ int main(int argc, char **argv)
 	unsigned int i, nrun = 0, nfail = 0;
 	struct utsname uts;
 
-	while ((c = getopt_long(argc, argv, "lnkh", longopts, NULL)) != -1) {
+	argv[0] = prog;
+	while ((c = getopt_long(argc, argv, "lnkhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			list = true;
@@ -128,6 +134,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return DEMO_EXIT_OK;
+		case 'V':
+			printf("kipc-demo %s\n", KIPC_VERSION_STRING);
 			return DEMO_EXIT_OK;
 		default:
 			usage(stderr);

@@ -821,11 +821,13 @@ static void usage(FILE *f)
 		"  reset DEVICE           zero the counters (CAP_NET_ADMIN)\n"
 		"  monitor [--count N]    print events until SIGINT or SIGTERM\n"
 		"  info                   module version, device counts, maxima\n"
+		"  help                   this text\n"
 		"\n"
 		"DEVICE: pipe0, mq1, shm0, ... or /dev/kipc/pipe0\n"
 		"options:\n"
 		"  -j, --json             JSON output\n"
 		"  -h, --help             this text\n"
+		"  -V, --version          the version of kipcctl\n"
 		"exit status: 0 ok, 1 usage, 2 the kernel refused (or other failure),\n"
 		"  3 module not loaded, 4 no such device, 5 permission denied\n");
 }
@@ -835,20 +837,27 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/* getopt's own messages name argv[0]: the same name as ours. */
+	static char prog[] = "kipcctl";
 	static struct knl nl;
 	const char *cmd;
 	int c, i, ret;
 
 	/* "+": options end at the command; its own arguments follow. */
-	while ((c = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
+	argv[0] = prog;
+	while ((c = getopt_long(argc, argv, "+jhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
 			break;
 		case 'h':
 			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("kipcctl %s\n", KIPC_VERSION_STRING);
 			return EXIT_OK;
 		default:
 			usage(stderr);
