@@ -566,15 +566,25 @@ static void ur_prep_cmd(struct io_uring_sqe *sqe, int fd, __u32 op,
 	memcpy(sqe->cmd, &c, sizeof(c));
 }
 
-/* Wait for @n completions; res[user_data] = their results. */
+/*
+ * Wait for @n completions; res[user_data] = their results.  A chain that
+ * completes nothing for 60 s is lost (the soak's traffic and its poison
+ * records end every wait well before): an error, not a hang.
+ */
 static int ur_reap(struct io_uring *ring, unsigned int n, int *res)
 {
+	struct __kernel_timespec ts = { .tv_sec = 60 };
 	struct io_uring_cqe *cqe;
 	unsigned int k;
 	int ret;
 
 	for (k = 0; k < n; k++) {
-		ret = io_uring_wait_cqe(ring, &cqe);
+		ret = io_uring_wait_cqe_timeout(ring, &cqe, &ts);
+		if (ret == -ETIME) {
+			soak_error("mq uring: no completion in 60 s (%u of %u)",
+				   k, n);
+			return ret;
+		}
 		if (ret)
 			return ret;
 		if (cqe->user_data < n)
