@@ -249,7 +249,7 @@ struct kipc_mq_file {
 struct kipc_mq_ctx {
 	unsigned int nwake;
 	unsigned int flags;
-	unsigned int events; /* BIT(enum kipc_event) */
+	unsigned int events; /* BIT(enum kipc_event_type) */
 	u64 now; /* coarse time, read once per locked section */
 	struct pid *put_pid[2];
 	struct list_head free;
@@ -434,7 +434,8 @@ static struct kipc_mq_kmsg *kipc_mq_fill_msg(struct kipc_mq *q,
 
 /* --- deferred work -------------------------------------------------------- */
 
-static void kipc_mq_event(struct kipc_mq_ctx *ctx, enum kipc_event ev, u64 fill)
+static void kipc_mq_event(struct kipc_mq_ctx *ctx, enum kipc_event_type ev,
+			  u64 fill)
 {
 	ctx->events |= BIT(ev);
 	ctx->ev_fill[ev] = fill;
