@@ -107,7 +107,7 @@ struct kipc_mq_wake {
 	unsigned int ntasks;
 	struct task_struct *tasks[KIPC_MQ_WAKE_MAX];
 	__poll_t ready;
-	unsigned int events; /* BIT(enum kipc_event) */
+	unsigned int events; /* BIT(enum kipc_event_type) */
 	u64 fill[KIPC_EVENT_MAX + 1];
 	struct list_head free;
 };
@@ -120,7 +120,7 @@ static void kipc_mq_wake_init(struct kipc_mq_wake *wk)
 	INIT_LIST_HEAD(&wk->free);
 }
 
-static void kipc_mq_event(struct kipc_mq_wake *wk, enum kipc_event ev, u64 fill)
+static void kipc_mq_event(struct kipc_mq_wake *wk, enum kipc_event_type ev, u64 fill)
 {
 	wk->events |= BIT(ev);
 	wk->fill[ev] = fill;

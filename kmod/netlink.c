@@ -17,7 +17,7 @@
  * Every command is validated strictly (resv_start_op is 0): reserved
  * header bits, unknown attributes, wrong lengths and attributes a command
  * does not take are all rejected with an extack message.  Documentation:
- * Documentation/netlink.md and Documentation/netlink/kipc.yaml.
+ * Documentation/netlink.md and Documentation/netlink/specs/kipc.yaml.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -500,7 +500,8 @@ static struct genl_family kipc_nl_family __ro_after_init = {
  * operations, which pin the module, or SET_DEV requests, which
  * genl_unregister_family() waits for.
  */
-void kipc_nl_notify(struct kipc_devbase *base, enum kipc_event event, u64 fill)
+void kipc_nl_notify(struct kipc_devbase *base, enum kipc_event_type event,
+		    u64 fill)
 {
 	const struct kipc_kind_ops *ops;
 	struct sk_buff *msg;
