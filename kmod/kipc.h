@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * kipc internals shared by the device files (pipe.c, mq.c, shm.c), the
- * core (core.c) and the netlink family (netlink.c).
+ * kipc internals shared by the device files (pipe.c, the queue's mq*.c
+ * with mq.h, shm.c), the core (core.c) and the netlink family (netlink.c).
  *
  * Lifetime: every device exists from module load to unload.  Open files
  * pin the module (fops.owner), so no file outlives its device, and the
