@@ -30,7 +30,7 @@ MODULE_PARM_DESC(nshms,
 
 unsigned short kipc_dev_mode = 0660;
 module_param_named(mode, kipc_dev_mode, ushort, 0444);
-MODULE_PARM_DESC(mode, "Mode of the device nodes, not 0, at most 0777 (default 0660)");
+MODULE_PARM_DESC(mode, "Mode of the nodes, not 0, at most 0777 (default 0660)");
 
 /* Keeps minor numbers and the class within sane bounds. */
 #define KIPC_MAX_PER_KIND 64

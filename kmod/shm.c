@@ -196,7 +196,8 @@ static bool kipc_sem_sleep(ktime_t *expires)
 static bool kipc_sem_undo_full(struct kipc_shm_file *sf, struct kipc_sem *sem,
 			       u32 index) __must_hold(&sem->lock)
 {
-	return sf && kipc_sem_undo_rec(sf, sem, index)->adj >= KIPC_SEM_VALUE_MAX;
+	return sf &&
+	       kipc_sem_undo_rec(sf, sem, index)->adj >= KIPC_SEM_VALUE_MAX;
 }
 
 /*
