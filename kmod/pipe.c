@@ -86,11 +86,11 @@ struct kipc_pipe {
 	wait_queue_head_t open_wait;
 
 	/*
-   * The ring: len bytes from rpos, wrapping at size.  NULL when closed.
-   * buf and size change only with open_mutex and both side mutexes
-   * held (or with no file open), so a side holding its mutex may use
-   * them without p->lock.
-   */
+	 * The ring: len bytes from rpos, wrapping at size.  NULL when closed.
+	 * buf and size change only with open_mutex and both side mutexes
+	 * held (or with no file open), so a side holding its mutex may use
+	 * them without p->lock.
+	 */
 	char *buf;
 	unsigned int size;
 	unsigned int rpos;
@@ -616,10 +616,10 @@ static int kipc_pipe_apply(struct kipc_pipe *p, struct kipc_pipe_change *c,
 	if (ret)
 		return ret;
 	/*
-   * With the three mutexes held nothing but this changes buf, size,
-   * rpos or len: they are read without p->lock, which is taken only
-   * to publish.
-   */
+	 * With the three mutexes held nothing but this changes buf, size,
+	 * rpos or len: they are read without p->lock, which is taken only
+	 * to publish.
+	 */
 	size = c->resize ? c->size : p->size;
 	if (c->resize && size > p->size &&
 	    size > READ_ONCE(kipc_pipe_max_size) &&
@@ -863,8 +863,8 @@ static int kipc_pipe_open(struct inode *inode, struct file *file)
 		if (!p->writers) {
 			if (file->f_flags & O_NONBLOCK) {
 				/* Opens at once, but no EPOLLHUP until a
-         * writer has come and gone.
-         */
+				 * writer has come and gone.
+				 */
 				pf->w_seen = p->w_counter;
 			} else if (kipc_pipe_wait_partner(p, &p->w_counter,
 							  &wake)) {
