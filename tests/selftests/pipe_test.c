@@ -2447,7 +2447,7 @@ TEST_F_TIMEOUT(pipe, concurrent_parallel_readers, 300)
 /*
  * One writer and one reader moving a byte stream in large pieces, so that
  * each copies outside the pipe's state lock while the other works (the
- * device does that for copies of KIPC_PIPE_UNLOCKED_COPY bytes or more);
+ * device copies with only its side's mutex held);
  * in the second half the ring is resized meanwhile, as often as it can
  * be.  Every byte arrives, in order: a reader that empties the ring while
  * a write is under way leaves the positions alone, and the resizes (which
