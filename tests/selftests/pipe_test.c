@@ -2654,6 +2654,8 @@ static void stalled_copy(struct __test_metadata *_metadata, int r, int w,
 	int i, answered = 0;
 
 	s.uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (s.uffd < 0 && errno == ENOSYS)
+		SKIP(return, "userfaultfd: the kernel has no CONFIG_USERFAULTFD");
 	if (s.uffd < 0)
 		SKIP(return, "userfaultfd: %s (root or vm.unprivileged_userfaultfd needed)",
 		     strerror(errno));
