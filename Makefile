@@ -92,21 +92,63 @@ $(KSRC)/.stamp: $(if $(wildcard $(KSRC)/selftests/lib.mk),,FORCE)
 		$(addprefix $$d/tools/testing/selftests/kselftest/,$(KSFT_RUNNER)) \
 		$$d/scripts/checkpatch.pl $$d/scripts/spelling.txt \
 		$$d/scripts/const_structs.checkpatch $$d/.clang-format \
-		$$d/Documentation/netlink/genetlink.yaml && \
+		$$d/Documentation/netlink/genetlink.yaml \
+		$$d/Documentation/netlink/genetlink-c.yaml \
+		$$d/Documentation/netlink/genetlink-legacy.yaml \
+		$$d/tools/net/ynl && \
 	cp -a $(KSRC)/$$d/tools/testing/selftests/. $(KSRC)/selftests/ && \
 	mv $(KSRC)/$$d/scripts/* $(KSRC)/scripts/ && \
 	mv $(KSRC)/$$d/.clang-format $(KSRC)/ && \
-	mv $(KSRC)/$$d/Documentation/netlink/genetlink.yaml $(KSRC)/ && \
+	rm -rf $(KSRC)/Documentation $(KSRC)/tools && \
+	mv $(KSRC)/$$d/Documentation $(KSRC)/$$d/tools $(KSRC)/ && \
 	rm -rf $(KSRC)/$$d
 	@touch $@
 
 FORCE:
 
+# --- the kernel's ynl tooling on the netlink spec ---------------------------
+# $(KSRC) is laid out as the kernel tree tools/net/ynl expects: the schemas in
+# Documentation/netlink/, the spec (a copy) in Documentation/netlink/specs/,
+# and an empty MAINTAINERS, the mark of the tree's root that ynl-gen-c.py
+# climbs up to (it never stops at / without one).
+
+YNL := $(KSRC)/tools/net/ynl
+YNL_SPEC := $(KSRC)/Documentation/netlink/specs/kipc.yaml
+YNL_CFLAGS := -std=gnu11 -O2 -g -W -Wall -Wextra -Wno-unused-parameter \
+	-Wshadow -I$(YNL)/lib -I$(B)/ynl -I$(UAPI)
+
+# A $(KSRC) extracted before it held ynl: extract it again.
+$(YNL)/ynl-gen-c.py: | $(KSRC)/.stamp
+	@test -e $@ || { rm -f $(KSRC)/.stamp; $(MAKE) --no-print-directory $(KSRC)/.stamp; }
+
+$(YNL_SPEC): Documentation/netlink/specs/kipc.yaml | $(YNL)/ynl-gen-c.py
+	@mkdir -p $(@D)
+	@touch $(KSRC)/MAINTAINERS
+	cp $< $@
+
+$(B)/ynl/kipc-user.h $(B)/ynl/kipc-user.c: $(B)/ynl/kipc-user.%: $(YNL_SPEC)
+	@mkdir -p $(@D)
+	python3 $(YNL)/ynl-gen-c.py --mode user --$(if $(filter h,$*),header,source) \
+		--spec $(YNL_SPEC) -o $@
+
+# The library of the kernel's tree builds as it does there; the code made
+# from our spec, against our UAPI header, must build without a warning.
+$(B)/ynl/ynl.o: $(YNL)/ynl-gen-c.py
+	@mkdir -p $(@D)
+	$(CC) $(YNL_CFLAGS) -c -o $@ $(YNL)/lib/ynl.c
+
+$(B)/ynl/kipc-user.o: $(B)/ynl/kipc-user.c $(B)/ynl/kipc-user.h $(UAPI)/linux/kipc.h
+	$(CC) $(YNL_CFLAGS) -Werror -c -o $@ $<
+
+$(B)/user/kipc-ynl-dump: tests/ynl/kipc-ynl-dump.c $(B)/ynl/kipc-user.o $(B)/ynl/ynl.o
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -I$(YNL)/lib -I$(B)/ynl -o $@ $^
+
 # --- userspace ---------------------------------------------------------------
 # The tools need only libmnl and the UAPI header of this tree; the
 # selftests also need kselftest_harness.h and lib.mk from the 6.12 source.
 
-user: tools selftests
+user: tools selftests $(B)/user/kipc-ynl-dump
 
 tools: $(TOOL_BINS)
 

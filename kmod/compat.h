@@ -64,4 +64,15 @@ static inline void kipc_vm_flags_clear(struct vm_area_struct *vma,
 #define kipc_uring_cmd_payload(ioucmd) io_uring_sqe_cmd((ioucmd)->sqe)
 #endif
 
+/*
+ * splice(2) out of a file that has only read_iter: 6.5 replaced
+ * generic_file_splice_read() (an ITER_PIPE iterator straight into the
+ * pipe) with copy_splice_read() (pages of its own, then into the pipe).
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
+#define kipc_splice_read generic_file_splice_read
+#else
+#define kipc_splice_read copy_splice_read
+#endif
+
 #endif /* _KIPC_COMPAT_H */

@@ -30,7 +30,7 @@ MODULE_PARM_DESC(nshms,
 
 unsigned short kipc_dev_mode = 0660;
 module_param_named(mode, kipc_dev_mode, ushort, 0444);
-MODULE_PARM_DESC(mode, "Mode of the device nodes (default 0660)");
+MODULE_PARM_DESC(mode, "Mode of the nodes, not 0, at most 0777 (default 0660)");
 
 /* Keeps minor numbers and the class within sane bounds. */
 #define KIPC_MAX_PER_KIND 64
@@ -141,6 +141,15 @@ static int __init kipc_init(void)
 	}
 	if (kipc_dev_mode & ~0777) {
 		pr_err("mode %#o has bits outside 0777\n", kipc_dev_mode);
+		return -EINVAL;
+	}
+	/*
+	 * devtmpfs takes a mode of 0 to mean its default, 0600: the nodes
+	 * would not have the mode GET_INFO reports.  Root opens a node
+	 * whatever its mode, so 0 would not keep anyone more out than 0600.
+	 */
+	if (!kipc_dev_mode) {
+		pr_err("mode 0 would give nodes of mode 0600 (devtmpfs' default): give 0600 or another mode\n");
 		return -EINVAL;
 	}
 

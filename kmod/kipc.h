@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * kipc internals shared by the device files (pipe.c, mq.c, shm.c), the
- * core (core.c) and the netlink family (netlink.c).
+ * kipc internals shared by the device files (pipe.c, the queue's mq*.c
+ * with mq.h, shm.c), the core (core.c) and the netlink family (netlink.c).
  *
  * Lifetime: every device exists from module load to unload.  Open files
  * pin the module (fops.owner), so no file outlives its device, and the
@@ -135,7 +135,8 @@ void kipc_nl_exit(void);
  * Multicast an event to the "events" group.  Process context, no locks
  * held (it allocates with GFP_KERNEL); cheap when nobody listens.
  */
-void kipc_nl_notify(struct kipc_devbase *base, enum kipc_event event, u64 fill);
+void kipc_nl_notify(struct kipc_devbase *base, enum kipc_event_type event,
+		    u64 fill);
 /* The counters of a device that moves data (pipe, mq). */
 struct kipc_io_stats {
 	u64 bytes_in;

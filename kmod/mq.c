@@ -107,7 +107,7 @@ struct kipc_mq_wake {
 	unsigned int ntasks;
 	struct task_struct *tasks[KIPC_MQ_WAKE_MAX];
 	__poll_t ready;
-	unsigned int events; /* BIT(enum kipc_event) */
+	unsigned int events; /* BIT(enum kipc_event_type) */
 	u64 fill[KIPC_EVENT_MAX + 1];
 	struct list_head free;
 };
@@ -120,7 +120,7 @@ static void kipc_mq_wake_init(struct kipc_mq_wake *wk)
 	INIT_LIST_HEAD(&wk->free);
 }
 
-static void kipc_mq_event(struct kipc_mq_wake *wk, enum kipc_event ev, u64 fill)
+static void kipc_mq_event(struct kipc_mq_wake *wk, enum kipc_event_type ev, u64 fill)
 {
 	wk->events |= BIT(ev);
 	wk->fill[ev] = fill;
@@ -292,11 +292,17 @@ static void kipc_mq_set_pid(struct pid **slot, struct pid *pid)
 	*slot = get_pid(pid);
 }
 
+/*
+ * The times of KIPC_MQ_STAT come from the coarse clock, as msgsnd()'s
+ * msg_stime (in seconds) does: it reads no clocksource, which where the
+ * clocksource is not the TSC (HPET, ACPI PM timer) costs more than the
+ * rest of a small send.  Its resolution is a jiffy.
+ */
 static void kipc_mq_account_send(struct kipc_mq *q, u32 len)
 {
 	q->io.writes++;
 	q->io.bytes_in += len;
-	q->send_time = ktime_get_real_ns();
+	q->send_time = ktime_get_coarse_real_ns();
 	kipc_mq_set_pid(&q->send_pid, task_tgid(current));
 }
 
@@ -306,7 +312,7 @@ static void kipc_mq_account_recv(struct kipc_mq *q, u32 len,
 {
 	q->io.reads++;
 	q->io.bytes_out += len;
-	q->recv_time = ktime_get_real_ns();
+	q->recv_time = ktime_get_coarse_real_ns();
 	kipc_mq_set_pid(&q->recv_pid, task_tgid(task));
 }
 

@@ -3,12 +3,19 @@
  * kipc control plane: the generic netlink family "kipc".
  *
  *   KIPC_CMD_GET_DEV   one device (kind + index, or name), or a dump of
- *                      all of them (optionally of one kind)
+ *                      all of them (optionally of one kind) (CAP_NET_ADMIN)
  *   KIPC_CMD_SET_DEV   resize, change limits, flush, reset counters
  *                      (CAP_NET_ADMIN; the kinds ask for CAP_SYS_RESOURCE
  *                      above the module maxima)
  *   KIPC_CMD_GET_INFO  version, device counts, module maxima
- *   KIPC_CMD_EVENT     multicast to the "events" group
+ *   KIPC_CMD_EVENT     multicast to the "events" group (CAP_NET_ADMIN
+ *                      to join)
+ *
+ * A device's state and its events say when other users' processes fill,
+ * drain and wait on it; the kernel cannot tell from a request whether
+ * the caller may open the node (its mode is udev's or chmod's, per mount
+ * namespace), so they are for the administrator, as SET_DEV is.  The
+ * module parameters of GET_INFO are world-readable in sysfs anyway.
  *
  * The devices are global, not per network namespace, so the family lives
  * in init_net only (netnsok is false): a container in its own network
@@ -17,7 +24,7 @@
  * Every command is validated strictly (resv_start_op is 0): reserved
  * header bits, unknown attributes, wrong lengths and attributes a command
  * does not take are all rejected with an extack message.  Documentation:
- * Documentation/netlink.md and Documentation/netlink/kipc.yaml.
+ * Documentation/netlink.md and Documentation/netlink/specs/kipc.yaml.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -293,12 +300,22 @@ static int kipc_nl_reply_dev(struct genl_info *info,
 	return kipc_nl_send_dev(msg, info, ops, index, base);
 }
 
+#define KIPC_NL_GET_PERM_MSG "reading device state needs CAP_NET_ADMIN"
+
 static int kipc_nl_get_dev_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	const struct kipc_kind_ops *ops;
 	struct kipc_devbase *base;
 	unsigned int index;
 
+	/*
+	 * Checked here rather than with GENL_ADMIN_PERM, whose refusal
+	 * carries no message.
+	 */
+	if (!netlink_capable(skb, CAP_NET_ADMIN)) {
+		GENL_SET_ERR_MSG(info, KIPC_NL_GET_PERM_MSG);
+		return -EPERM;
+	}
 	base = kipc_nl_lookup(info, &ops, &index);
 	if (IS_ERR(base))
 		return PTR_ERR(base);
@@ -316,6 +333,11 @@ static int kipc_nl_get_dev_dump_start(struct netlink_callback *cb)
 	struct nlattr **attrs = kipc_genl_dump_attrs(cb);
 	struct nlattr *bad;
 
+	/* The first round runs in the requester's sendmsg(). */
+	if (!netlink_capable(cb->skb, CAP_NET_ADMIN)) {
+		NL_SET_ERR_MSG(cb->extack, KIPC_NL_GET_PERM_MSG);
+		return -EPERM;
+	}
 	if (!attrs)
 		return 0;
 	bad = attrs[KIPC_A_INDEX] ?: attrs[KIPC_A_NAME];
@@ -472,9 +494,15 @@ static const struct genl_ops kipc_nl_ops[] = {
 	},
 };
 
-/* Anyone may listen: the dump shows the same to anyone who asks. */
+/*
+ * Joining needs CAP_NET_ADMIN, as GET_DEV does: events tell when a device
+ * fills and drains.  (Debian's 6.1 has the flag too, from stable.)
+ */
 static const struct genl_multicast_group kipc_nl_mcgrps[] = {
-	[KIPC_NL_MCGRP_EVENTS] = { .name = KIPC_GENL_MCGRP_EVENTS },
+	[KIPC_NL_MCGRP_EVENTS] = {
+		.name = KIPC_GENL_MCGRP_EVENTS,
+		.flags = GENL_MCAST_CAP_NET_ADMIN,
+	},
 };
 
 static struct genl_family kipc_nl_family __ro_after_init = {
@@ -500,7 +528,8 @@ static struct genl_family kipc_nl_family __ro_after_init = {
  * operations, which pin the module, or SET_DEV requests, which
  * genl_unregister_family() waits for.
  */
-void kipc_nl_notify(struct kipc_devbase *base, enum kipc_event event, u64 fill)
+void kipc_nl_notify(struct kipc_devbase *base, enum kipc_event_type event,
+		    u64 fill)
 {
 	const struct kipc_kind_ops *ops;
 	struct sk_buff *msg;

@@ -192,14 +192,27 @@ static bool kipc_sem_sleep(ktime_t *expires)
 					 HRTIMER_MODE_ABS);
 }
 
+/* True if a P with UNDO may not take a unit: this file's record is full. */
+static bool kipc_sem_undo_full(struct kipc_shm_file *sf, struct kipc_sem *sem,
+			       u32 index) __must_hold(&sem->lock)
+{
+	return sf &&
+	       kipc_sem_undo_rec(sf, sem, index)->adj >= KIPC_SEM_VALUE_MAX;
+}
+
 /*
  * Sleep until a unit can be taken, the timeout passes or a signal comes.
  * A unit that is there wins over both, so a waiter never leaves behind a
  * unit it was woken for: it fails only when the value is 0, that is when
- * a running P took that unit.  Returns with sem->lock held.
+ * a running P took that unit.  The one exception is a P with UNDO (@sf
+ * set) whose record another user of the file filled while it slept: the
+ * bound is checked when the unit would be taken, under the lock, and the
+ * refused waiter passes its wake-up on to the next.  Returns with
+ * sem->lock held.
  */
-static int kipc_sem_wait(struct kipc_sem *sem, s64 timeout_ns)
-	__must_hold(&sem->lock)
+static int kipc_sem_wait(struct kipc_sem *sem, s64 timeout_ns,
+			 struct kipc_shm_file *sf, u32 index,
+			 struct kipc_sem_wakeups *wk) __must_hold(&sem->lock)
 {
 	struct kipc_sem_waiter w = { .task = current };
 	ktime_t expires = 0;
@@ -218,6 +231,10 @@ static int kipc_sem_wait(struct kipc_sem *sem, s64 timeout_ns)
 		expired = kipc_sem_sleep(timeout_ns ? &expires : NULL);
 		spin_lock(&sem->lock);
 		if (sem->value) {
+			if (kipc_sem_undo_full(sf, sem, index)) {
+				ret = -ERANGE;
+				break;
+			}
 			sem->value--;
 			ret = 0;
 			break;
@@ -241,11 +258,15 @@ static int kipc_sem_wait(struct kipc_sem *sem, s64 timeout_ns)
 	if (!w.woken)
 		list_del(&w.node);
 	sem->nwaiters--;
+	/* Off the list now: the unit left behind goes to the next waiter. */
+	if (ret == -ERANGE)
+		kipc_sem_wake(sem, 1, wk);
 	return ret;
 }
 
 static int kipc_sem_p(struct kipc_shm_file *sf, const struct kipc_sem_op *op)
 {
+	struct kipc_sem_wakeups wk = { .n = 0 };
 	bool undo = op->flags & KIPC_SEM_UNDO;
 	struct kipc_sem *sem;
 	int ret = 0;
@@ -256,25 +277,26 @@ static int kipc_sem_p(struct kipc_shm_file *sf, const struct kipc_sem_op *op)
 	sem = &sf->dev->sems[op->index];
 
 	spin_lock(&sem->lock);
-	if (undo &&
-	    kipc_sem_undo_rec(sf, sem, op->index)->adj >= KIPC_SEM_VALUE_MAX) {
+	if (undo && kipc_sem_undo_full(sf, sem, op->index))
 		ret = -ERANGE;
-		goto out;
-	}
-	if (likely(sem->value))
+	else if (likely(sem->value))
 		sem->value--;
 	else if (op->flags & KIPC_SEM_NOWAIT)
 		ret = -EAGAIN;
 	else
-		ret = kipc_sem_wait(sem, op->timeout_ns);
+		ret = kipc_sem_wait(sem, op->timeout_ns, undo ? sf : NULL,
+				    op->index, &wk);
 	if (!ret) {
 		sem->nr_p++;
-		/* Looked up again: an INIT while we slept voids the record. */
+		/*
+		 * Looked up again: an INIT while we slept voids the record.
+		 * The bound was checked under this hold of the lock.
+		 */
 		if (undo)
 			kipc_sem_undo_rec(sf, sem, op->index)->adj++;
 	}
-out:
 	spin_unlock(&sem->lock);
+	kipc_sem_notify(sf->dev, false, &wk);
 	return ret;
 }
 
@@ -405,23 +427,34 @@ static int kipc_shm_check_size(u64 want, unsigned long *size,
 	return 0;
 }
 
+/*
+ * Zeroed: a fresh region must not leak old kernel memory to users.  A
+ * region may be a large part of RAM: the allocation fails with ENOMEM
+ * rather than wake the OOM killer (__GFP_RETRY_MAYFAIL, which also keeps
+ * a memory cgroup's OOM killer out of it) or warn.
+ */
 static void *kipc_shm_alloc(unsigned long size)
 {
-	/* Zeroed: a fresh region must not leak old kernel memory to users. */
-	return __vmalloc(size, GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN);
+	return __vmalloc(size, GFP_KERNEL_ACCOUNT | __GFP_ZERO |
+				       __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
 }
 
 /*
  * Resize to want bytes (0: keep the size), keeping the first min(old, new)
  * bytes and zeroing the rest, then zero everything if flush.  Both or
  * neither: one hold of the lock.  Refused while mapped: the vmas hold
- * pages of the buffer.
+ * pages of the buffer.  The new buffer is allocated before the lock is
+ * taken, so dev->lock, which SET_DEV takes under the genetlink core's
+ * locks, is never held across an allocation that may sleep in reclaim;
+ * under it only memcpy() and memset() run, and nothing can touch the
+ * buffer then (no mapping exists, and only mmap() makes one, under the
+ * lock).
  */
 static int kipc_shm_change(struct kipc_shm_dev *dev, u64 want, bool flush,
 			   struct netlink_ext_ack *extack)
 {
 	unsigned long size = 0;
-	void *buf, *old = NULL;
+	void *buf = NULL, *old = NULL;
 	bool resized = false;
 	int ret;
 
@@ -429,26 +462,37 @@ static int kipc_shm_change(struct kipc_shm_dev *dev, u64 want, bool flush,
 		ret = kipc_shm_check_size(want, &size, extack);
 		if (ret)
 			return ret;
+		/* Unlocked looks, to refuse early; both are checked again. */
+		if (atomic_read(&dev->nmaps)) {
+			NL_SET_ERR_MSG(extack, "shm region is mapped");
+			return -EBUSY;
+		}
+		if (size != READ_ONCE(dev->size)) {
+			buf = kipc_shm_alloc(size);
+			if (!buf) {
+				NL_SET_ERR_MSG(extack,
+					       "no memory for the shm region");
+				return -ENOMEM;
+			}
+		}
 	}
 
 	mutex_lock(&dev->lock);
 	if (atomic_read(&dev->nmaps)) {
 		mutex_unlock(&dev->lock);
+		vfree(buf);
 		NL_SET_ERR_MSG(extack, "shm region is mapped");
 		return -EBUSY;
 	}
-	if (want && size != dev->size) {
-		buf = kipc_shm_alloc(size);
-		if (!buf) {
-			mutex_unlock(&dev->lock);
-			NL_SET_ERR_MSG(extack, "no memory for the shm region");
-			return -ENOMEM;
-		}
+	/* A concurrent resize may have made the size what we want. */
+	if (buf && size != dev->size) {
 		memcpy(buf, dev->buf, min(size, dev->size));
 		old = dev->buf;
 		dev->buf = buf;
 		WRITE_ONCE(dev->size, size);
 		resized = true;
+	} else {
+		old = buf;
 	}
 	if (flush)
 		memset(dev->buf, 0, dev->size);
@@ -593,6 +637,22 @@ static long kipc_shm_ioctl(struct file *file, unsigned int cmd,
 	u64 size;
 	u32 index;
 
+	/*
+	 * As write(2) on a file not opened for writing: whatever changes the
+	 * device (a unit taken or given, a value set, a resize) needs a file
+	 * opened for writing.  The getters and this file's own poll choice
+	 * work on any open file.
+	 */
+	switch (cmd) {
+	case KIPC_SEM_P:
+	case KIPC_SEM_V:
+	case KIPC_SEM_INIT:
+	case KIPC_SHM_SET_SIZE:
+		if (!(file->f_mode & FMODE_WRITE))
+			return -EBADF;
+		break;
+	}
+
 	switch (cmd) {
 	case KIPC_SEM_P:
 	case KIPC_SEM_V:
@@ -662,7 +722,7 @@ static void kipc_shm_destroy(void)
 
 static int kipc_shm_create(unsigned int count)
 {
-	unsigned long size;
+	unsigned long size, avail;
 	unsigned int i, j;
 	int ret;
 
@@ -673,6 +733,18 @@ static int kipc_shm_create(unsigned int count)
 		return -EINVAL;
 	}
 	size = PAGE_ALIGN(kipc_shm_size);
+	/*
+	 * All regions are allocated now, whoever opens them: refuse a load
+	 * whose regions do not fit in the memory the kernel estimates it
+	 * can give without swapping, instead of reclaiming hard and failing
+	 * (or worse) half way.  Each allocation can still fail, cleanly.
+	 */
+	avail = max(si_mem_available(), 0L);
+	if ((u64)count * (size >> PAGE_SHIFT) > avail) {
+		pr_err("%u shm regions of %lu bytes do not fit in the available memory (%lu MiB)\n",
+		       count, size, avail >> (20 - PAGE_SHIFT));
+		return -ENOMEM;
+	}
 
 	kipc_shm_devs = kcalloc(count, sizeof(*kipc_shm_devs), GFP_KERNEL);
 	if (count && !kipc_shm_devs)

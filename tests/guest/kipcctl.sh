@@ -152,7 +152,11 @@ run p1 su -s /bin/sh nobody -c "kipcctl set pipe0 size 64k"
 check "unprivileged set: exit 5" rc_is p1 5
 check "unprivileged set: names CAP_NET_ADMIN" err_has p1 "CAP_NET_ADMIN"
 run p2 su -s /bin/sh nobody -c "kipcctl list"
-check "unprivileged list works" rc_is p2 0
+check "unprivileged list: exit 5" rc_is p2 5
+check "unprivileged list: names CAP_NET_ADMIN" err_has p2 "CAP_NET_ADMIN"
+run p3 su -s /bin/sh nobody -c "kipcctl monitor --count 1"
+check "unprivileged monitor: exit 5" rc_is p3 5
+check "unprivileged monitor: names CAP_NET_ADMIN" err_has p3 "CAP_NET_ADMIN"
 
 # --- monitor -------------------------------------------------------------
 # wait_for FILE PATTERN: until the monitor says it listens (10 s at most).

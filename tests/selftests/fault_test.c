@@ -334,8 +334,7 @@ enum mq_how { BY_IOCTL, BY_WRITE, BY_BATCH };
 
 /*
  * Send with each allocation failing in turn.  The queue first holds 16
- * small fillers, so the small-message cache is empty and the send must
- * allocate whatever its size.
+ * small fillers (a queue that is not empty, as in use).
  */
 static void mq_send_case(struct __test_metadata *_metadata, struct fi *f,
 			 int fd, size_t len, enum mq_how how, const char *what)

@@ -503,8 +503,13 @@ TEST(set_by_name_resets_counters)
 	kipc_nl_close(nl);
 }
 
-/* Child exit codes: 0 as expected, 10 + step that went wrong. */
-TEST(set_needs_cap_net_admin)
+/*
+ * Child exit codes: 0 as expected, 10 + step that went wrong.  Without
+ * CAP_NET_ADMIN (uid 65534): no device state (GET_DEV, the dump), no
+ * events, no changes; each refusal of the family's own says why.  The
+ * module information (world-readable in sysfs anyway) stays public.
+ */
+TEST(device_state_needs_cap_net_admin)
 {
 	pid_t pid;
 	int status;
@@ -513,22 +518,44 @@ TEST(set_needs_cap_net_admin)
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		struct kipc_nl *nl;
+		struct list *l;
 		struct msg m;
 
+		l = calloc(1, sizeof(*l));
+		if (!l)
+			_exit(9);
 		if (setgid(65534) || setuid(65534))
 			_exit(10);
 		nl = kipc_nl_open(false);
 		if (!nl)
 			_exit(11);
-		/* Reading needs nothing. */
-		if (get_dev(nl, KIPC_KIND_PIPE, 0, &m))
+		if (kipc_nl_rpc(nl, kreq(nl, KIPC_CMD_GET_INFO, 0), one_cb,
+				&m))
 			_exit(12);
+		if (get_dev(nl, KIPC_KIND_PIPE, 0, &m) != -EPERM)
+			_exit(13);
+		if (strcmp(nl->msg, "reading device state needs CAP_NET_ADMIN"))
+			_exit(14);
+		if (get_dev(nl, KIPC_KIND_SHM, 0, &m) != -EPERM)
+			_exit(15);
+		if (dump(nl, l) != -EPERM || l->n)
+			_exit(16);
+		if (!strstr(nl->msg, "CAP_NET_ADMIN"))
+			_exit(17);
 		if (set_dev(nl, KIPC_KIND_PIPE, 0, KIPC_A_FLUSH, 0, 0,
 			    NULL) != -EPERM)
-			_exit(13);
+			_exit(18);
 		if (set_dev(nl, KIPC_KIND_MQ, 0, KIPC_A_RESET_STATS, 0, 0,
 			    NULL) != -EPERM)
-			_exit(14);
+			_exit(19);
+		if (mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP,
+					  &nl->events, sizeof(nl->events)) != -1 ||
+		    errno != EPERM)
+			_exit(20);
+		/* The same socket still works for what is public. */
+		if (kipc_nl_rpc(nl, kreq(nl, KIPC_CMD_GET_INFO, 0), one_cb,
+				&m))
+			_exit(21);
 		_exit(0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));

@@ -8,6 +8,10 @@
  * The few places where kipc differs from a FIFO on purpose are steps made
  * with DIFF(): each side is checked against its own expected result, and
  * the comment says why (Documentation/pipe.md lists them all).
+ *
+ * A second scenario does the same for the paths past read and write:
+ * readv, writev, preadv2/pwritev2 with RWF_NOWAIT, splice in and out, tee
+ * and vmsplice through a pipe(2), sendfile and copy_file_range.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +26,10 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/select.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include <linux/kipc.h>
@@ -367,6 +374,163 @@ static void scenario(struct run *rn)
 	STEP("close rdwr for type", close(rw));
 }
 
+/* A readv of two iovecs of @a and @b bytes: count, errno, hash. */
+#define READV(label, fd, a, b, flags) do {				\
+	static unsigned char __b[2 * SZ];				\
+	struct iovec __v[2] = { { __b, a }, { __b + (a), b } };		\
+	long __r = preadv2(fd, __v, 2, -1, flags);			\
+	struct step *__s = add(rn, label, __r, errno);			\
+									\
+	if (__r > 0)							\
+		__s->hash = fnv(__b, __r);				\
+} while (0)
+
+static long writev3(int fd, const void *mid, int flags)
+{
+	struct iovec v[3] = { { "0123456789", 10 }, { (void *)mid, 10 },
+			      { "abcdefghij", 10 } };
+
+	return pwritev2(fd, v, 3, -1, flags);
+}
+
+static void scenario_iter(struct run *rn)
+{
+	void *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	struct iovec iov = { "vms", 3 };
+	char tmpl[] = "/tmp/kipc_diff_file.XXXXXX";
+	int r = -1, w = -1, p[2], q[2], f;
+	off_t off = 0;
+
+	OPEN("iter: open rdonly|nonblock", r, O_RDONLY | O_NONBLOCK);
+	OPEN("iter: open wronly|nonblock", w, O_WRONLY | O_NONBLOCK);
+	STEP("iter: pipe2 p", pipe2(p, O_NONBLOCK | O_CLOEXEC));
+	STEP("iter: pipe2 q", pipe2(q, O_NONBLOCK | O_CLOEXEC));
+	f = mkstemp(tmpl);
+	unlink(tmpl);
+
+	/* readv and writev: one call, one operation. */
+	STEP("writev 3 iovecs", writev3(w, "ABCDEFGHIJ", 0));
+	READV("readv 2 x 20 of 30", r, 20, 20, 0);
+	STEP("write 10", write(w, "0123456789", 10));
+	READV("readv 2 x 10 of 10: no wait for the second", r, 10, 10, 0);
+	READV("readv empty, nonblock", r, 10, 10, 0);
+	STEP("writev, bad address in the middle", writev3(w, bad, 0));
+	STEP("FIONREAD after the bad writev", nread(r));
+	/*
+	 * On purpose: a fault part way through a read.  A FIFO keeps the
+	 * buffer it could not copy whole and fails; kipc returns (and
+	 * consumes) the bytes before the fault.
+	 */
+	STEP("write 20 for a faulting readv", write_pat(w, 9, 20));
+	DIFF("readv 10 good, 10 bad", ({
+		struct iovec __v[2] = { { (char[10]){ 0 }, 10 }, { bad, 10 } };
+
+		readv(r, __v, 2);
+	}), -1, EFAULT, 10, 0);
+	DIFF("FIONREAD after the faulting readv", nread(r), 20, 0, 10, 0);
+	DIFF("read what the faulting readv left", read(r, (char[64]){ 0 }, 64),
+	     20, 0, 10, 0);
+
+	/*
+	 * On purpose: RWF_NOWAIT.  A FIFO has no FMODE_NOWAIT (only pipe(2)
+	 * does): EOPNOTSUPP.  kipc sets it: EAGAIN instead of a sleep.
+	 */
+	STEP("reader blocking", fcntl(r, F_SETFL, 0));
+	STEP("writer blocking", fcntl(w, F_SETFL, 0));
+	DIFF("preadv2 RWF_NOWAIT, empty", ({
+		struct iovec __v = { (char[16]){ 0 }, 16 };
+
+		preadv2(r, &__v, 1, -1, RWF_NOWAIT);
+	}), -1, EOPNOTSUPP, -1, EAGAIN);
+	DIFF("pwritev2 RWF_NOWAIT", writev3(w, "ABCDEFGHIJ", RWF_NOWAIT), -1,
+	     EOPNOTSUPP, 30, 0);
+	DIFF("preadv2 RWF_NOWAIT, data", ({
+		struct iovec __v = { (char[64]){ 0 }, 64 };
+
+		preadv2(r, &__v, 1, -1, RWF_NOWAIT);
+	}), -1, EOPNOTSUPP, 30, 0);
+	STEP("pwritev2 no flags", writev3(w, "KLMNOPQRST", 0));
+	READV("preadv2 no flags", r, 20, 20, 0);
+	STEP("reader nonblocking", fcntl(r, F_SETFL, O_NONBLOCK));
+	STEP("writer nonblocking", fcntl(w, F_SETFL, O_NONBLOCK));
+
+	/* splice in and out. */
+	STEP("write p", write(p[1], "splice-in", 9));
+	STEP("splice p -> node", splice(p[0], NULL, w, NULL, 64, 0));
+	READ("read spliced in", r, 64);
+	STEP("write node", write_pat(w, 3, 5000));
+	STEP("splice node -> p", splice(r, NULL, p[1], NULL, 5000, 0));
+	STEP("FIONREAD after splice out", nread(r));
+	READ("read p", p[0], 2 * SZ);
+	STEP("splice empty node -> p", splice(r, NULL, p[1], NULL, 64, 0));
+	STEP("splice empty p -> node", splice(p[0], NULL, w, NULL, 64, 0));
+	STEP("splice node -> p, nonblock flag",
+	     splice(r, NULL, p[1], NULL, 64, SPLICE_F_NONBLOCK));
+	/*
+	 * On purpose (the VFS's answer): an offset for a file that cannot
+	 * pread is EINVAL in do_splice(); for a FIFO, a pipe, ESPIPE.
+	 */
+	DIFF("splice with an offset", splice(r, &off, p[1], NULL, 64, 0), -1,
+	     ESPIPE, -1, EINVAL);
+
+	/* tee between pipe(2)s, on the way from the node back into it. */
+	STEP("write tee", write(w, "tee", 3));
+	STEP("splice node -> p for tee", splice(r, NULL, p[1], NULL, 64, 0));
+	STEP("tee p -> q", tee(p[0], q[1], 64, 0));
+	STEP("splice q -> node", splice(q[0], NULL, w, NULL, 64, 0));
+	READ("read p after tee", p[0], 64);
+	READ("read node after tee", r, 64);
+	/* On purpose: tee on the node itself needs a pipe; kipc is none. */
+	STEP("write x", write(w, "x", 1));
+	DIFF("tee node -> q", tee(r, q[1], 64, 0), 1, 0, -1, EINVAL);
+	READ("read node after tee on it", r, 64);
+	DIFF("read q after tee on the node", read(q[0], (char[8]){ 0 }, 8), 1,
+	     0, -1, EAGAIN);
+
+	/* vmsplice into a pipe(2), then into the node. */
+	STEP("vmsplice p", vmsplice(p[1], &iov, 1, 0));
+	STEP("splice vmspliced p -> node", splice(p[0], NULL, w, NULL, 64, 0));
+	READ("read vmspliced", r, 64);
+	/* On purpose: vmsplice on the node: the VFS wants a pipe: EBADF. */
+	DIFF("vmsplice node", vmsplice(w, &iov, 1, 0), 3, 0, -1, EBADF);
+	DIFF("read after vmsplice on the node", read(r, (char[8]){ 0 }, 8), 3,
+	     0, -1, EAGAIN);
+
+	/* sendfile and copy_file_range. */
+	STEP("write file", write(f, "sendfile", 8));
+	STEP("sendfile file -> node", sendfile(w, f, &off, 8));
+	READ("read sendfile", r, 64);
+	/* Into a file, sendfile wants a regular input (both EINVAL). */
+	STEP("write for sendfile out", write(w, "sendout", 7));
+	STEP("sendfile node -> file", sendfile(f, r, NULL, 64));
+	/*
+	 * On purpose: sendfile from the node into a pipe.  A FIFO has no
+	 * splice_read (splice takes it as a pipe instead): EINVAL; kipc's
+	 * splice_read makes it work.
+	 */
+	DIFF("sendfile node -> pipe", sendfile(p[1], r, NULL, 64), -1, EINVAL,
+	     7, 0);
+	DIFF("read after sendfile out", read(r, (char[8]){ 0 }, 8), 7, 0, -1,
+	     EAGAIN);
+	DIFF("read p after sendfile out", read(p[0], (char[8]){ 0 }, 8), -1,
+	     EAGAIN, 7, 0);
+	STEP("copy_file_range file -> node",
+	     copy_file_range(f, &off, w, NULL, 8, 0));
+	STEP("copy_file_range node -> file",
+	     copy_file_range(r, NULL, f, NULL, 8, 0));
+	STEP("FIONREAD at the end", nread(r));
+
+	close(f);
+	close(p[0]);
+	close(p[1]);
+	close(q[0]);
+	close(q[1]);
+	STEP("iter: close writer", close(w));
+	STEP("iter: close reader", close(r));
+	munmap(bad, 4096);
+}
+
 static void check(struct __test_metadata *_metadata, struct run *fifo,
 		  struct run *kipc)
 {
@@ -429,6 +593,38 @@ TEST(fifo_and_kipc_agree)
 	/* The scenario itself means what it says (spot checks). */
 	ASSERT_EQ(-1, fifo.s[0].ret);
 	ASSERT_EQ(ENXIO, fifo.s[0].err);
+}
+
+/* readv, writev, RWF_NOWAIT, splice, tee, vmsplice, sendfile. */
+TEST(fifo_and_kipc_agree_past_read_and_write)
+{
+	static struct run fifo, kipc;
+	char path[64];
+	__u32 size;
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/kipc_diff_fifo2.%d", getpid());
+	unlink(path);
+	ASSERT_EQ(0, mkfifo(path, 0600));
+	fifo.path = path;
+	fifo.is_kipc = 0;
+	scenario_iter(&fifo);
+	unlink(path);
+
+	fd = open(KIPC_PATH, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	size = SZ;
+	ASSERT_EQ(0, ioctl(fd, KIPC_PIPE_SET_SIZE, &size));
+	close(fd);
+
+	kipc.path = KIPC_PATH;
+	kipc.is_kipc = 1;
+	scenario_iter(&kipc);
+
+	check(_metadata, &fifo, &kipc);
+	/* Spot checks: the readv did not wait, the bad writev wrote none. */
+	ASSERT_EQ(10, kipc.s[7].ret);
+	ASSERT_EQ(EFAULT, kipc.s[9].err);
 }
 
 TEST_HARNESS_MAIN

@@ -18,6 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/sendfile.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -28,6 +30,7 @@
 #include <sys/wait.h>
 #include <linux/capability.h>
 #include <linux/genetlink.h>
+#include <linux/userfaultfd.h>
 #include <linux/netlink.h>
 #include <libmnl/libmnl.h>
 
@@ -897,36 +900,169 @@ TEST_F(pipe, espipe)
 }
 
 /*
- * readv and writev work, one iovec after another (the device has read and
- * write, not read_iter and write_iter).
+ * readv and writev are one read and one write each (read_iter and
+ * write_iter): a readv returns what is there without waiting to fill its
+ * later iovecs, and a writev of up to PIPE_BUF bytes in all is atomic.
  */
 TEST_F(pipe, readv_writev)
 {
-	char a[2], b[10];
+	char a[2], b[10], c[10], d[10];
 	struct iovec wv[2] = { { "abc", 3 }, { "defg", 4 } };
 	struct iovec rv[2] = { { a, sizeof(a) }, { b, sizeof(b) } };
+	struct iovec rv2[2] = { { c, sizeof(c) }, { d, sizeof(d) } };
 
 	ASSERT_EQ(0, open_pair(&self->r, &self->w));
 	ASSERT_EQ(7, writev(self->w, wv, 2));
 	ASSERT_EQ(7, readv(self->r, rv, 2));
 	ASSERT_EQ(0, memcmp(a, "ab", 2));
 	ASSERT_EQ(0, memcmp(b, "cdefg", 5));
+
+	/* 10 buffered, 2 x 10 asked for: 10, at once (it blocked before). */
+	ASSERT_EQ(10, write(self->w, "0123456789", 10));
+	ASSERT_EQ(10, readv(self->r, rv2, 2));
+	ASSERT_EQ(0, memcmp(c, "0123456789", 10));
 }
 
-/* No splice, tee or sendfile: the device has no splice operations. */
-TEST_F(pipe, splice_einval)
+/* A writev of PIPE_BUF bytes in many iovecs goes in whole or not at all. */
+TEST_F(pipe, writev_atomic)
 {
-	int p[2];
+	unsigned char *buf = malloc(SZ);
+	struct iovec iov[4];
+	int i;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, open_pair(&self->r, &self->w));
+	ASSERT_EQ(0, set_nonblock(self->w, 1));
+	ASSERT_EQ(SZ - PBUF + 1, write_pat(self->w, 0, SZ - PBUF + 1));
+	fill_pat(buf, 0, PBUF);
+	for (i = 0; i < 4; i++)
+		iov[i] = (struct iovec){ buf + i * (PBUF / 4), PBUF / 4 };
+	/* One byte too few free: nothing (one iovec at a time wrote 3 KiB). */
+	ASSERT_EQ(-1, writev(self->w, iov, 4));
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_EQ(SZ - PBUF + 1, nread(self->r));
+	ASSERT_EQ(1, read(self->r, buf + PBUF, 1));
+	ASSERT_EQ(PBUF, writev(self->w, iov, 4));
+	ASSERT_EQ(SZ, nread(self->r));
+	free(buf);
+}
+
+/*
+ * A writev with a bad address in its middle, as on a FIFO: EFAULT, and
+ * nothing written (one iovec at a time wrote the first 10 bytes and
+ * returned 10).
+ */
+TEST_F(pipe, writev_bad_address_writes_nothing)
+{
+	void *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	struct iovec iov[3] = { { "0123456789", 10 }, { bad, 10 },
+				{ "abcdefghij", 10 } };
+
+	ASSERT_NE(MAP_FAILED, bad);
+	ASSERT_EQ(0, open_pair(&self->r, &self->w));
+	ASSERT_EQ(-1, writev(self->w, iov, 3));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, nread(self->r));
+	munmap(bad, 4096);
+}
+
+/*
+ * RWF_NOWAIT (FMODE_NOWAIT set at open): EAGAIN instead of a sleep, on a
+ * blocking file, and the calls work when they need not wait.
+ */
+TEST_F(pipe, rwf_nowait)
+{
+	unsigned char *buf = malloc(SZ);
+	struct iovec iov = { buf, 16 };
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, open_pair(&self->r, &self->w));
+	ASSERT_EQ(-1, preadv2(self->r, &iov, 1, -1, RWF_NOWAIT));
+	ASSERT_EQ(EAGAIN, errno);
+	iov = (struct iovec){ "nowait", 6 };
+	ASSERT_EQ(6, pwritev2(self->w, &iov, 1, -1, RWF_NOWAIT));
+	iov = (struct iovec){ buf, 16 };
+	ASSERT_EQ(6, preadv2(self->r, &iov, 1, -1, RWF_NOWAIT));
+	ASSERT_EQ(0, memcmp(buf, "nowait", 6));
+	/* Full: a write that would wait is EAGAIN, a large one partial. */
+	ASSERT_EQ(SZ - 100, write_pat(self->w, 0, SZ - 100));
+	iov = (struct iovec){ buf, 200 };
+	ASSERT_EQ(-1, pwritev2(self->w, &iov, 1, -1, RWF_NOWAIT));
+	ASSERT_EQ(EAGAIN, errno);
+	iov = (struct iovec){ buf, PBUF + 1 };
+	ASSERT_EQ(100, pwritev2(self->w, &iov, 1, -1, RWF_NOWAIT));
+	ASSERT_EQ(SZ, nread(self->r));
+	free(buf);
+}
+
+/*
+ * splice(2) both ways, sendfile(2) both ways, tee(2) on a pipe(2) in
+ * between: the bytes pass through the ring.  tee and vmsplice on the node
+ * itself are refused by the VFS (not a pipe).
+ */
+TEST_F(pipe, splice_sendfile_tee)
+{
+	char tmpl[] = "/tmp/kipc_splice.XXXXXX";
+	char buf[64];
+	struct iovec iov = { "vms", 3 };
+	int p[2], q[2], f;
+	off_t off = 0;
 
 	ASSERT_EQ(0, open_pair(&self->r, &self->w));
 	ASSERT_EQ(0, pipe(p));
+	ASSERT_EQ(0, pipe(q));
 	ASSERT_EQ(3, write(p[1], "spl", 3));
-	ASSERT_EQ(-1, splice(p[0], NULL, self->w, NULL, 3, 0));
-	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(3, write(self->w, "dev", 3));
-	ASSERT_EQ(-1, splice(self->r, NULL, p[1], NULL, 3, 0));
-	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(3, splice(p[0], NULL, self->w, NULL, 3, 0));
 	ASSERT_EQ(3, nread(self->r));
+	ASSERT_EQ(3, splice(self->r, NULL, p[1], NULL, 64, 0));
+	ASSERT_EQ(0, nread(self->r));
+	/* tee between two pipe(2)s, then back into the device. */
+	ASSERT_EQ(3, tee(p[0], q[1], 64, 0));
+	ASSERT_EQ(3, splice(q[0], NULL, self->w, NULL, 64, 0));
+	ASSERT_EQ(3, read(p[0], buf, sizeof(buf)));
+	ASSERT_EQ(0, memcmp(buf, "spl", 3));
+	ASSERT_EQ(3, read(self->r, buf, sizeof(buf)));
+	ASSERT_EQ(0, memcmp(buf, "spl", 3));
+	/* vmsplice into a pipe(2), then spliced into the device. */
+	ASSERT_EQ(3, vmsplice(p[1], &iov, 1, 0));
+	ASSERT_EQ(3, splice(p[0], NULL, self->w, NULL, 64, 0));
+	ASSERT_EQ(3, read(self->r, buf, sizeof(buf)));
+	ASSERT_EQ(0, memcmp(buf, "vms", 3));
+	/* Empty, SPLICE_F_NONBLOCK: EAGAIN, as from an empty FIFO. */
+	ASSERT_EQ(-1, splice(self->r, NULL, p[1], NULL, 64,
+			     SPLICE_F_NONBLOCK));
+	ASSERT_EQ(EAGAIN, errno);
+	/* Not a pipe: tee EINVAL, vmsplice EBADF. */
+	ASSERT_EQ(-1, tee(self->r, q[1], 64, 0));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, vmsplice(self->w, &iov, 1, 0));
+	ASSERT_EQ(EBADF, errno);
+	/* sendfile from a file into the device, and out of it to a file. */
+	f = mkstemp(tmpl);
+	ASSERT_LE(0, f);
+	unlink(tmpl);
+	ASSERT_EQ(5, write(f, "sendf", 5));
+	ASSERT_EQ(5, sendfile(self->w, f, &off, 5));
+	ASSERT_EQ(5, nread(self->r));
+	/*
+	 * Out of the device only into a pipe: sendfile to a file wants a
+	 * regular input (splice_direct_to_actor), as from a FIFO.
+	 */
+	ASSERT_EQ(-1, sendfile(f, self->r, NULL, 5));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(5, sendfile(p[1], self->r, NULL, 5));
+	ASSERT_EQ(0, nread(self->r));
+	ASSERT_EQ(5, read(p[0], buf, sizeof(buf)));
+	ASSERT_EQ(0, memcmp(buf, "sendf", 5));
+	/* copy_file_range wants regular files, as on a FIFO. */
+	ASSERT_EQ(-1, copy_file_range(f, NULL, self->w, NULL, 5, 0));
+	ASSERT_EQ(EINVAL, errno);
+	close(f);
+	close(p[0]);
+	close(p[1]);
+	close(q[0]);
+	close(q[1]);
 }
 
 /* --- poll, select, epoll -------------------------------------------------- */
@@ -1437,6 +1573,15 @@ TEST_F(pipe, size_get_set_rounding)
 	ASSERT_EQ(-1, set_pipe_size(self->r, 0, NULL));
 	ASSERT_EQ(EINVAL, errno);
 	ASSERT_EQ(-1, set_pipe_size(self->r, 0x80000001u, NULL));
+	ASSERT_EQ(EINVAL, errno);
+	/*
+	 * The largest ring is what kvmalloc() can give, INT_MAX rounded
+	 * down to pages: 2 GiB (ENOMEM at every open before) and the sizes
+	 * that would round up past INT_MAX are out of range.
+	 */
+	ASSERT_EQ(-1, set_pipe_size(self->r, 0x80000000u, NULL));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, set_pipe_size(self->r, 0x7ffff001u, NULL));
 	ASSERT_EQ(EINVAL, errno);
 	ASSERT_EQ(-1, set_pipe_size(self->r, 0xffffffffu, NULL));
 	ASSERT_EQ(EINVAL, errno);
@@ -1976,6 +2121,8 @@ TEST_F(pipe, nl_set_capacity_rules)
 
 	ASSERT_EQ(-EINVAL, SET(k, { KIPC_A_CAPACITY, (1ULL << 31) + 1 }));
 	ASSERT_STREQ("pipe size out of range", k->msg);
+	ASSERT_EQ(-EINVAL, SET(k, { KIPC_A_CAPACITY, 1ULL << 31 }));
+	ASSERT_STREQ("pipe size out of range", k->msg);
 
 	/* With a flush in the same request it fits; rounded to pages. */
 	ASSERT_EQ(0, SET(k, { KIPC_A_CAPACITY, 5000 }, { KIPC_A_FLUSH, FLAG }));
@@ -2301,7 +2448,7 @@ TEST_F_TIMEOUT(pipe, concurrent_parallel_readers, 300)
 /*
  * One writer and one reader moving a byte stream in large pieces, so that
  * each copies outside the pipe's state lock while the other works (the
- * device does that for copies of KIPC_PIPE_UNLOCKED_COPY bytes or more);
+ * device copies with only its side's mutex held);
  * in the second half the ring is resized meanwhile, as often as it can
  * be.  Every byte arrives, in order: a reader that empties the ring while
  * a write is under way leaves the positions alone, and the resizes (which
@@ -2399,6 +2546,191 @@ TEST_F_TIMEOUT(pipe, concurrent_large_copies_and_resizes, 300)
 	       BIG_TOTAL >> 20, b.resized, b.busy);
 	close(b.ctl);
 	free(buf);
+}
+
+/* --- a copy stalled on a page fault holds up no netlink request ----------- */
+
+/*
+ * A write from (or a read into) a page registered with userfaultfd whose
+ * fault is not served yet: the copy sleeps in the fault with its side's
+ * mutex held.  Meanwhile GET_DEV of pipe0, a dump, a SET_DEV of pipe0
+ * that needs no copy excluded (high-water mark), a SET_DEV of pipe0 that
+ * does (flush: EBUSY with a message, at once) and a SET_DEV of pipe1 each
+ * answer; they run in a thread and the test waits at most 1 s for each
+ * on an eventfd (before the fix, GET_DEV slept on the mutex held across
+ * the copy, inside genetlink's cb_lock).  Then the fault is served and
+ * the call completes with the right bytes.
+ */
+struct stall {
+	int fd, evfd, uffd;
+	unsigned char *page;
+	ssize_t ret;
+	int err;
+	bool read;
+	/* The netlink answers, in order. */
+	int get, dump, set_light, set_busy, set_other;
+	char busy_msg[256];
+};
+
+static void *stall_io(void *arg)
+{
+	struct stall *s = arg;
+
+	s->ret = s->read ? read(s->fd, s->page, 64) : write(s->fd, s->page, 64);
+	s->err = errno;
+	return NULL;
+}
+
+static int count_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	++*(int *)data;
+	return MNL_CB_OK;
+}
+
+static void *stall_nl(void *arg)
+{
+	struct stall *s = arg;
+	struct kipc_nl *k = kipc_nl_open(false);
+	struct nlmsghdr *nlh;
+	struct pinfo pi;
+	uint64_t one = 1;
+	int n = 0;
+
+	if (!k) {
+		s->get = -999;
+		goto out;
+	}
+	s->get = get_pipe0(k, &pi);
+	if (write(s->evfd, &one, sizeof(one)) != sizeof(one))
+		goto out;
+	nlh = kipc_nl_req(k, k->family, KIPC_CMD_GET_DEV, NLM_F_DUMP);
+	s->dump = kipc_nl_rpc(k, nlh, count_cb, &n);
+	if (!s->dump && n < 2)
+		s->dump = -999;
+	if (write(s->evfd, &one, sizeof(one)) != sizeof(one))
+		goto out;
+	s->set_light = SET(k, { KIPC_A_HIGH_WATER, 0 });
+	if (write(s->evfd, &one, sizeof(one)) != sizeof(one))
+		goto out;
+	s->set_busy = SET(k, { KIPC_A_FLUSH, FLAG });
+	snprintf(s->busy_msg, sizeof(s->busy_msg), "%s", k->msg);
+	if (write(s->evfd, &one, sizeof(one)) != sizeof(one))
+		goto out;
+	nlh = kipc_nl_req(k, k->family, KIPC_CMD_SET_DEV, NLM_F_ACK);
+	mnl_attr_put_u32(nlh, KIPC_A_KIND, KIPC_KIND_PIPE);
+	mnl_attr_put_u32(nlh, KIPC_A_INDEX, 1);
+	mnl_attr_put_u64(nlh, KIPC_A_HIGH_WATER, 0);
+	mnl_attr_put(nlh, KIPC_A_FLUSH, 0, NULL);
+	s->set_other = kipc_nl_rpc(k, nlh, NULL, NULL);
+out:
+	if (write(s->evfd, &one, sizeof(one)) != sizeof(one))
+		s->set_other = -998;
+	kipc_nl_close(k);
+	return NULL;
+}
+
+/* One more answer from stall_nl within 1 s. */
+static bool stall_answered(int evfd)
+{
+	struct pollfd pfd = { .fd = evfd, .events = POLLIN };
+	uint64_t v;
+
+	if (poll(&pfd, 1, 1000) != 1)
+		return false;
+	return read(evfd, &v, sizeof(v)) == sizeof(v);
+}
+
+static void stalled_copy(struct __test_metadata *_metadata, int r, int w,
+			 bool is_read)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { 0 };
+	struct uffdio_copy cp = { 0 };
+	struct stall s = { 0 };
+	struct uffd_msg msg;
+	struct pollfd pfd;
+	unsigned char *src, got[64];
+	pthread_t io, nl;
+	int i, answered = 0;
+
+	s.uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (s.uffd < 0 && errno == ENOSYS)
+		SKIP(return, "userfaultfd: the kernel has no CONFIG_USERFAULTFD");
+	if (s.uffd < 0)
+		SKIP(return, "userfaultfd: %s (root or vm.unprivileged_userfaultfd needed)",
+		     strerror(errno));
+	ASSERT_EQ(0, ioctl(s.uffd, UFFDIO_API, &api));
+	s.page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	src = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, s.page);
+	ASSERT_NE(MAP_FAILED, src);
+	reg.range.start = (unsigned long)s.page;
+	reg.range.len = 4096;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	ASSERT_EQ(0, ioctl(s.uffd, UFFDIO_REGISTER, &reg));
+	fill_pat(src, 0, 4096);
+	/* One read per answer, however fast they come. */
+	s.evfd = eventfd(0, EFD_CLOEXEC | EFD_SEMAPHORE);
+	ASSERT_LE(0, s.evfd);
+	s.read = is_read;
+	s.fd = is_read ? r : w;
+	if (is_read)
+		ASSERT_EQ(64, write_pat(w, 1000, 64));
+
+	ASSERT_EQ(0, pthread_create(&io, NULL, stall_io, &s));
+	/* The copy has faulted and waits for the page: deterministic. */
+	pfd = (struct pollfd){ .fd = s.uffd, .events = POLLIN };
+	ASSERT_EQ(1, poll(&pfd, 1, 10000));
+	ASSERT_EQ((ssize_t)sizeof(msg), read(s.uffd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+
+	ASSERT_EQ(0, pthread_create(&nl, NULL, stall_nl, &s));
+	for (i = 0; i < 5; i++)
+		answered += stall_answered(s.evfd);
+	EXPECT_EQ(5, answered) TH_LOG("netlink waited behind the stalled copy");
+
+	/* Serve the fault: the call completes (and unblocks netlink). */
+	cp.dst = (unsigned long)s.page;
+	cp.src = (unsigned long)src;
+	cp.len = 4096;
+	ASSERT_EQ(0, ioctl(s.uffd, UFFDIO_COPY, &cp));
+	ASSERT_EQ(0, pthread_join(io, NULL));
+	ASSERT_EQ(0, pthread_join(nl, NULL));
+	EXPECT_EQ(0, s.get);
+	EXPECT_EQ(0, s.dump);
+	EXPECT_EQ(0, s.set_light);
+	EXPECT_EQ(-EBUSY, s.set_busy);
+	EXPECT_STREQ("pipe busy: a read, write or open is under way",
+		     s.busy_msg);
+	EXPECT_EQ(0, s.set_other);
+	ASSERT_EQ(64, s.ret) TH_LOG("%s", strerror(s.err));
+	if (is_read) {
+		/* The bytes written, in the page the fault was served with. */
+		EXPECT_EQ(64, bad_pat(s.page, 1000, 64));
+	} else {
+		ASSERT_EQ(64, read(r, got, sizeof(got)));
+		EXPECT_EQ(64, bad_pat(got, 0, 64));
+	}
+	EXPECT_EQ(0, nread(r));
+	close(s.evfd);
+	close(s.uffd);
+	munmap(s.page, 4096);
+	munmap(src, 4096);
+}
+
+TEST_F_TIMEOUT(pipe, netlink_answers_during_stalled_write, 60)
+{
+	ASSERT_EQ(0, open_pair(&self->r, &self->w));
+	stalled_copy(_metadata, self->r, self->w, false);
+}
+
+TEST_F_TIMEOUT(pipe, netlink_answers_during_stalled_read, 60)
+{
+	ASSERT_EQ(0, open_pair(&self->r, &self->w));
+	stalled_copy(_metadata, self->r, self->w, true);
 }
 
 TEST_HARNESS_MAIN

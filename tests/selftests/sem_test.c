@@ -557,6 +557,62 @@ TEST_F(sem, undo_clamped_and_voided)
 	EXPECT_EQ(KIPC_SEM_VALUE_MAX, sem_value(self->fd, 4));
 }
 
+/*
+ * The UNDO bound is checked when the unit is taken, not before the P
+ * sleeps: two users of one file, both asleep with its record one below
+ * the maximum, cannot both take a unit.  The one refused passes its
+ * wake-up on to the next waiter, so the unit it leaves is not lost.
+ */
+TEST_F_TIMEOUT(sem, undo_bound_when_taken, 120)
+{
+	const uint32_t idx = 7;
+	pid_t a1, a2, b;
+	int fd, i, ret;
+
+	fd = open(SHM0, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sem_init(self->fd, idx, KIPC_SEM_VALUE_MAX - 1));
+	for (i = 0; i < KIPC_SEM_VALUE_MAX - 1; i++)
+		ASSERT_EQ(0, sem_p(fd, idx, KIPC_SEM_UNDO | KIPC_SEM_NOWAIT, 0));
+	ASSERT_EQ(0, sem_value(self->fd, idx));
+
+	/* a1 and a2 share fd, whose record is at 32766; b has its own. */
+	a1 = fork();
+	if (a1 == 0)
+		_exit(100 + sem_p(fd, idx, KIPC_SEM_UNDO, 0));
+	ASSERT_LT(0, a1);
+	ASSERT_EQ(0, wait_waiters(self->fd, idx, 1));
+	a2 = fork();
+	if (a2 == 0)
+		_exit(100 + sem_p(fd, idx, KIPC_SEM_UNDO, 0));
+	ASSERT_LT(0, a2);
+	ASSERT_EQ(0, wait_waiters(self->fd, idx, 2));
+	b = fork();
+	if (b == 0)
+		_exit(100 + sem_p(self->fd, idx, 0, 0));
+	ASSERT_LT(0, b);
+	ASSERT_EQ(0, wait_waiters(self->fd, idx, 3));
+
+	/* The oldest waiter takes it: the record is now at the maximum. */
+	ASSERT_EQ(0, sem_v(self->fd, idx, 1, 0));
+	EXPECT_EQ(100, reap(a1));
+	ASSERT_EQ(0, wait_waiters(self->fd, idx, 2));
+
+	/* a2 may not take this one; b, behind it, does. */
+	ASSERT_EQ(0, sem_v(self->fd, idx, 1, 0));
+	EXPECT_EQ(100 - ERANGE, reap(a2));
+	ret = wait_waiters(self->fd, idx, 0);
+	if (ret)
+		kill(b, SIGKILL);
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(100, reap(b));
+	EXPECT_EQ(0, sem_value(self->fd, idx));
+
+	/* Release gives back the record, at the maximum, not above it. */
+	ASSERT_EQ(0, close(fd));
+	EXPECT_EQ(KIPC_SEM_VALUE_MAX, sem_value(self->fd, idx));
+}
+
 static short poll_now(int fd)
 {
 	struct pollfd pfd = {
@@ -595,6 +651,45 @@ TEST_F(sem, poll)
 }
 
 /* A poll() asleep on the semaphore is woken by a V from another task. */
+/*
+ * A file opened read-only changes nothing: INIT, P and V (with or without
+ * UNDO) are EBADF, as write(2) on it would be; GET and the file's own poll
+ * choice work.  A write-only file may do everything.
+ */
+TEST_F(sem, readonly_file)
+{
+	struct kipc_sem_op op = { .index = 5, .value = 1 };
+	uint32_t idx = 5;
+	int ro, wo;
+
+	ASSERT_EQ(0, sem_init(self->fd, 5, 3));
+	ro = open(SHM0, O_RDONLY);
+	ASSERT_LE(0, ro);
+	EXPECT_EQ(-EBADF, sem_init(ro, 5, 7));
+	EXPECT_EQ(-EBADF, sem_p(ro, 5, KIPC_SEM_NOWAIT, 0));
+	EXPECT_EQ(-EBADF, sem_p(ro, 5, KIPC_SEM_NOWAIT | KIPC_SEM_UNDO, 0));
+	EXPECT_EQ(-EBADF, sem_v(ro, 5, 1, 0));
+	EXPECT_EQ(-EBADF, sem_v(ro, 5, 1, KIPC_SEM_UNDO));
+	/* The open mode is checked first, before the argument is read. */
+	EXPECT_EQ(-1, ioctl(ro, KIPC_SEM_V, NULL));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(3, sem_value(ro, 5));
+	EXPECT_EQ(0, sem_waiters(ro, 5));
+	EXPECT_EQ(0, ioctl(ro, KIPC_SEM_SET_POLL, &idx));
+	EXPECT_EQ(POLLIN | POLLRDNORM, poll_now(ro) & (POLLIN | POLLRDNORM));
+	ASSERT_EQ(0, close(ro));
+	/* Nothing was given back at release: nothing was recorded. */
+	EXPECT_EQ(3, sem_value(self->fd, 5));
+
+	wo = open(SHM0, O_WRONLY);
+	ASSERT_LE(0, wo);
+	EXPECT_EQ(0, ioctl(wo, KIPC_SEM_V, &op));
+	EXPECT_EQ(0, sem_p(wo, 5, KIPC_SEM_NOWAIT, 0));
+	EXPECT_EQ(0, sem_init(wo, 5, 2));
+	EXPECT_EQ(2, sem_value(wo, 5));
+	ASSERT_EQ(0, close(wo));
+}
+
 TEST_F(sem, poll_wakes)
 {
 	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };

@@ -314,15 +314,35 @@ TEST_F(shm, private_mappings)
 	ASSERT_EQ(0, munmap(s, self->pg));
 }
 
-/* The VFS rule for shared writable mappings of a read-only file. */
+/*
+ * A read-only file: no shared writable mapping (the VFS rule), and none
+ * made writable later by mprotect(); no resize (EBADF, as write(2) on
+ * it); the size can be read.
+ */
 TEST_F(shm, readonly_fd)
 {
+	uint64_t size = 2 * DEF_SIZE;
 	int fd = open(SHM0, O_RDONLY);
+	char *p;
 
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(EACCES, mmap_errno(fd, self->pg, PROT_READ | PROT_WRITE,
 				     MAP_SHARED, 0));
 	EXPECT_EQ(0, mmap_errno(fd, self->pg, PROT_READ, MAP_SHARED, 0));
+	p = mmap(NULL, self->pg, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-1, mprotect(p, self->pg, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	ASSERT_EQ(0, munmap(p, self->pg));
+
+	EXPECT_EQ(-EBADF, set_size(fd, 2 * DEF_SIZE));
+	/* The open mode is checked first, before the argument is read. */
+	EXPECT_EQ(-EBADF, set_size(fd, 0));
+	EXPECT_EQ(-1, ioctl(fd, KIPC_SHM_SET_SIZE, NULL));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(0, ioctl(fd, KIPC_SHM_GET_SIZE, &size));
+	EXPECT_EQ(DEF_SIZE, size);
+	EXPECT_EQ(DEF_SIZE, get_size(self->fd));
 	close(fd);
 }
 

@@ -9,7 +9,10 @@
  *
  *   pipe   fixed-size records (<= PIPE_BUF, so each write is atomic and
  *          each read of that size takes exactly one), sizes that do not
- *          divide the ring so records wrap around its end
+ *          divide the ring so records wrap around its end; a variant
+ *          moves them through io_uring (batches of linked reads and
+ *          writes) and splice (vmsplice into a pipe(2), then splice into
+ *          the device; splice out of it into a pipe(2), then read)
  *   mq     messages of random size up to the limit, sent one by one,
  *          through write(2) and in batches, received the same three ways
  *          and, for some consumers, lowest type first
@@ -37,6 +40,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <liburing.h>
 
 #include <linux/kipc.h>
@@ -339,6 +343,234 @@ static void pipe_soak(struct __test_metadata *_metadata, size_t len)
 	soak_verify(_metadata, what);
 }
 
+/*
+ * The io_uring and splice variant: even producers submit their records in
+ * batches of URING_BATCH linked writes (linked, so that they land in
+ * order), odd ones vmsplice each record into a pipe(2) of their own and
+ * splice it into the device (one atomic write_iter of the record); even
+ * consumers receive in batches of linked reads (a read of exactly one
+ * record's size takes one record), odd ones splice one record at a time
+ * out of the device into a pipe(2) and read it from there.
+ */
+#define URING_BATCH 8
+
+static void *pipe_uring_producer(void *arg)
+{
+	struct worker *w = arg;
+	double end = now() + S.seconds;
+	static __thread char buf[URING_BATCH][KIPC_PIPE_BUF];
+	struct io_uring ring;
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	__u32 seq = 0, k;
+	int ret;
+
+	ret = io_uring_queue_init(URING_BATCH, &ring, 0);
+	if (ret) {
+		soak_error("io_uring_queue_init: %s", strerror(-ret));
+		goto out;
+	}
+	while (!time_up(end, seq)) {
+		for (k = 0; k < URING_BATCH; k++) {
+			rec_make(buf[k], w->len, w->id, seq + k);
+			sqe = io_uring_get_sqe(&ring);
+			io_uring_prep_write(sqe, w->fd, buf[k], w->len, 0);
+			if (k < URING_BATCH - 1)
+				sqe->flags |= IOSQE_IO_LINK;
+		}
+		if (io_uring_submit(&ring) != URING_BATCH) {
+			soak_error("io_uring_submit of writes failed");
+			break;
+		}
+		for (k = 0; k < URING_BATCH; k++) {
+			if (io_uring_wait_cqe(&ring, &cqe)) {
+				soak_error("io_uring_wait_cqe failed");
+				goto done;
+			}
+			ret = cqe->res;
+			io_uring_cqe_seen(&ring, cqe);
+			if (ret != (int)w->len)
+				soak_error("uring write: %d", ret);
+		}
+		seq += URING_BATCH;
+		atomic_store(&S.sent[w->id], seq);
+	}
+done:
+	io_uring_queue_exit(&ring);
+out:
+	close(w->fd);
+	return NULL;
+}
+
+static void *pipe_splice_producer(void *arg)
+{
+	struct worker *w = arg;
+	double end = now() + S.seconds;
+	char buf[KIPC_PIPE_BUF];
+	struct iovec iov = { buf, w->len };
+	__u32 seq;
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC)) {
+		soak_error("pipe2: %s", strerror(errno));
+		goto out;
+	}
+	for (seq = 0; !time_up(end, seq); seq++) {
+		rec_make(buf, w->len, w->id, seq);
+		/* vmsplice maps the buffer: it must not change until read. */
+		if (vmsplice(p[1], &iov, 1, 0) != (ssize_t)w->len ||
+		    splice(p[0], NULL, w->fd, NULL, w->len, 0) !=
+			    (ssize_t)w->len) {
+			soak_error("vmsplice/splice in: %s", strerror(errno));
+			break;
+		}
+		atomic_store(&S.sent[w->id], seq + 1);
+	}
+	close(p[0]);
+	close(p[1]);
+out:
+	close(w->fd);
+	return NULL;
+}
+
+static void *pipe_uring_consumer(void *arg)
+{
+	struct worker *w = arg;
+	static __thread char buf[URING_BATCH][KIPC_PIPE_BUF];
+	__u32 last[NPROD] = { 0 };
+	struct io_uring ring;
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	bool eof = false;
+	int ret, k;
+
+	ret = io_uring_queue_init(URING_BATCH, &ring, 0);
+	if (ret) {
+		soak_error("io_uring_queue_init: %s", strerror(-ret));
+		goto out;
+	}
+	while (!eof) {
+		for (k = 0; k < URING_BATCH; k++) {
+			sqe = io_uring_get_sqe(&ring);
+			io_uring_prep_read(sqe, w->fd, buf[k], w->len, 0);
+			io_uring_sqe_set_data64(sqe, k);
+			if (k < URING_BATCH - 1)
+				sqe->flags |= IOSQE_IO_LINK;
+		}
+		if (io_uring_submit(&ring) != URING_BATCH) {
+			soak_error("io_uring_submit of reads failed");
+			break;
+		}
+		/* Linked: they complete in order; EOF cancels the rest. */
+		for (k = 0; k < URING_BATCH; k++) {
+			if (io_uring_wait_cqe(&ring, &cqe)) {
+				soak_error("io_uring_wait_cqe failed");
+				eof = true;
+				break;
+			}
+			ret = cqe->res;
+			io_uring_cqe_seen(&ring, cqe);
+			if (ret == 0 || (eof && ret == -ECANCELED)) {
+				eof = true;
+				continue;
+			}
+			if (ret != (int)w->len)
+				soak_error("uring read %d of %zu bytes", ret,
+					   w->len);
+			if (ret > 0)
+				rec_check(buf[k], ret, last);
+		}
+	}
+	io_uring_queue_exit(&ring);
+out:
+	close(w->fd);
+	return NULL;
+}
+
+static void *pipe_splice_consumer(void *arg)
+{
+	struct worker *w = arg;
+	__u32 last[NPROD] = { 0 };
+	char buf[KIPC_PIPE_BUF];
+	ssize_t n;
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC)) {
+		soak_error("pipe2: %s", strerror(errno));
+		goto out;
+	}
+	while ((n = splice(w->fd, NULL, p[1], NULL, w->len, 0)) > 0) {
+		if (n != (ssize_t)w->len)
+			soak_error("splice out %zd of %zu bytes", n, w->len);
+		if (read(p[0], buf, n) != n) {
+			soak_error("read from the pipe(2): %s",
+				   strerror(errno));
+			break;
+		}
+		rec_check(buf, n, last);
+	}
+	if (n < 0)
+		soak_error("splice out: %s", strerror(errno));
+	close(p[0]);
+	close(p[1]);
+out:
+	close(w->fd);
+	return NULL;
+}
+
+static void pipe_uring_splice_soak(struct __test_metadata *_metadata,
+				   size_t len)
+{
+	struct worker prod[NPROD], cons[NCONS];
+	struct io_uring probe;
+	bool uring;
+	char what[96];
+	int i, fl;
+
+	/* A kernel without io_uring (the debug kernel's): splice only. */
+	i = io_uring_queue_init(1, &probe, 0);
+	uring = !i;
+	if (uring)
+		io_uring_queue_exit(&probe);
+	else
+		fprintf(stderr, "# io_uring unavailable (%s): splice only\n",
+			strerror(-i));
+	soak_reset();
+	for (i = 0; i < NCONS; i++) {
+		cons[i] = (struct worker){ .id = i, .len = len };
+		cons[i].fd = open(pipe_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		ASSERT_LE(0, cons[i].fd);
+	}
+	for (i = 0; i < NPROD; i++) {
+		prod[i] = (struct worker){ .id = i, .len = len };
+		prod[i].fd = open(pipe_path, O_WRONLY | O_CLOEXEC);
+		ASSERT_LE(0, prod[i].fd);
+	}
+	for (i = 0; i < NCONS; i++) {
+		fl = fcntl(cons[i].fd, F_GETFL);
+		ASSERT_EQ(0, fcntl(cons[i].fd, F_SETFL, fl & ~O_NONBLOCK));
+	}
+	for (i = 0; i < NCONS; i++)
+		ASSERT_EQ(0, pthread_create(&cons[i].thread, NULL,
+					    i % 2 || !uring ?
+						    pipe_splice_consumer :
+						    pipe_uring_consumer,
+					    &cons[i]));
+	for (i = 0; i < NPROD; i++)
+		ASSERT_EQ(0, pthread_create(&prod[i].thread, NULL,
+					    i % 2 || !uring ?
+						    pipe_splice_producer :
+						    pipe_uring_producer,
+					    &prod[i]));
+	for (i = 0; i < NPROD; i++)
+		pthread_join(prod[i].thread, NULL);
+	for (i = 0; i < NCONS; i++)
+		pthread_join(cons[i].thread, NULL);
+	snprintf(what, sizeof(what), "pipe via %s, %zu-byte records",
+		 uring ? "io_uring and splice" : "splice", len);
+	soak_verify(_metadata, what);
+}
+
 FIXTURE(soak)
 {
 	int unused;
@@ -361,6 +593,16 @@ TEST_F_TIMEOUT(soak, pipe_small_records, 3600)
 TEST_F_TIMEOUT(soak, pipe_page_records, 3600)
 {
 	pipe_soak(_metadata, KIPC_PIPE_BUF);
+}
+
+TEST_F_TIMEOUT(soak, pipe_uring_splice_small_records, 3600)
+{
+	pipe_uring_splice_soak(_metadata, 100);
+}
+
+TEST_F_TIMEOUT(soak, pipe_uring_splice_page_records, 3600)
+{
+	pipe_uring_splice_soak(_metadata, KIPC_PIPE_BUF);
 }
 
 /* --- message queue ------------------------------------------------------- */

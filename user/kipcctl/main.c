@@ -320,8 +320,7 @@ static int request_error(const struct knl *nl, const char *what, int err)
 	case EACCES:
 		/* The core refuses a missing CAP_NET_ADMIN without a word. */
 		fprintf(stderr, "kipcctl: %s: permission denied: %s\n", what,
-			nl->errmsg[0] ? nl->errmsg :
-					"changing a device needs CAP_NET_ADMIN");
+			nl->errmsg[0] ? nl->errmsg : "it needs CAP_NET_ADMIN");
 		return EXIT_PERM;
 	default:
 		fprintf(stderr, "kipcctl: %s: %s%s%s\n", what, strerror(-err),
@@ -761,6 +760,12 @@ static int cmd_monitor(struct knl *nl, int argc, char **argv)
 	pfd[0].events = POLLIN;
 
 	ret = knl_join_events(nl);
+	if (ret == -EPERM) {
+		fprintf(stderr,
+			"kipcctl: monitor: permission denied: the \"%s\" group needs CAP_NET_ADMIN\n",
+			KIPC_GENL_MCGRP_EVENTS);
+		return EXIT_PERM;
+	}
 	if (ret < 0) {
 		fprintf(stderr, "kipcctl: cannot join the \"%s\" group: %s\n",
 			KIPC_GENL_MCGRP_EVENTS, strerror(-ret));

@@ -214,7 +214,7 @@ enum kipc_attr {
 	KIPC_A_FLUSH,		/* flag, set */
 	KIPC_A_RESET_STATS,	/* flag, set */
 	KIPC_A_STATS,		/* nest of KIPC_STAT_* u64 */
-	KIPC_A_EVENT,		/* u32, enum kipc_event */
+	KIPC_A_EVENT,		/* u32, enum kipc_event_type */
 	KIPC_A_VERSION,		/* string */
 	KIPC_A_NPIPES,		/* u32 */
 	KIPC_A_NMQS,		/* u32 */
@@ -252,7 +252,7 @@ enum kipc_stat {
 	KIPC_STAT_MAX = __KIPC_STAT_MAX - 1
 };
 
-enum kipc_event {
+enum kipc_event_type {
 	KIPC_EVENT_UNSPEC,
 	KIPC_EVENT_FULL,	/* a pipe or queue became full */
 	KIPC_EVENT_EMPTY,	/* drained to empty */
