@@ -19,7 +19,7 @@ KSRC := $(B)/ksrc
 CC ?= cc
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-I$(UAPI) -Iuser/lib
-USER_LDLIBS := -lmnl -lpthread -lrt -lm
+USER_LDLIBS := -lmnl -lpthread -lrt -lm -luring
 TEST_CFLAGS := $(USER_CFLAGS) -I$(KSRC)/selftests -Itests/selftests \
 	-Wno-unused-parameter
 
