@@ -54,7 +54,7 @@ static void ring_down(void)
 	ur.up = false;
 }
 
-static int ring_up(struct kb_ctx *c, unsigned int depth, bool sqpoll)
+static int ring_up(unsigned int depth, bool sqpoll)
 {
 	struct io_uring_params p = { 0 };
 	unsigned int entries = 8;
@@ -72,13 +72,12 @@ static int ring_up(struct kb_ctx *c, unsigned int depth, bool sqpoll)
 	}
 	ur.up = true;
 	ur.pid = getpid();
-	(void)c;
 	return 0;
 }
 
 /* Prepare entry j of a chain; it is linked to the next one but the last. */
-static void prep(struct kb_ctx *c, enum ur_kind kind, int fd, bool wr,
-		 unsigned int j, bool last, size_t len)
+static void prep(enum ur_kind kind, int fd, bool wr, unsigned int j,
+		 bool last, size_t len)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&ur.ring);
 
@@ -102,7 +101,6 @@ static void prep(struct kb_ctx *c, enum ur_kind kind, int fd, bool wr,
 	sqe->user_data = j;
 	if (!last)
 		sqe->flags |= IOSQE_IO_LINK;
-	(void)c;
 }
 
 /* Submit what is prepared and wait for n completions. */
@@ -182,7 +180,7 @@ static int ur_io(struct kb_ctx *c, int ch, bool wr, void **bufs,
 	}
 	while (first < n) {
 		for (unsigned int j = first; j < n; j++)
-			prep(c, kind, fd, wr, j, j == n - 1, len);
+			prep(kind, fd, wr, j, j == n - 1, len);
 		if (submit_wait(c, n - first, m->sqpoll) ||
 		    reap(c, n - first))
 			return -1;
@@ -263,7 +261,7 @@ static int probe_cmd(struct kb_ctx *c, int fd)
 	char b[8];
 	int rc;
 
-	if (ring_up(c, 1, false))
+	if (ring_up(1, false))
 		return kb_fail_errno(c, "io_uring_queue_init");
 	ur.msgs[0] = (struct kipc_mq_msg){
 		.buf = (uintptr_t)b,
@@ -297,7 +295,7 @@ static int ur_setup(struct kb_ctx *c)
 	int rc;
 
 	/* io_uring usable at all (a kernel may disable or lack it)? */
-	if (ring_up(c, 1, m->sqpoll)) {
+	if (ring_up(1, m->sqpoll)) {
 		kb_fail(c, "io_uring_setup%s: %s", m->sqpoll ? " (SQPOLL)" : "",
 			strerror(errno));
 		return KB_SKIP;
@@ -338,7 +336,7 @@ static int ur_attach(struct kb_ctx *c)
 	if (c->role == KB_PARENT && (m->flags & KB_F_KIPC) &&
 	    m->uring_kind != UR_CMD)
 		note_nowait(c);
-	if (ring_up(c, m->uring_depth, m->sqpoll))
+	if (ring_up(m->uring_depth, m->sqpoll))
 		return kb_fail_errno(c, "io_uring_queue_init");
 	if (c->role == KB_PARENT)
 		kb_cfg_add(c, "io_uring, %u entr%s per io_uring_enter%s",
