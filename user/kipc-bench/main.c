@@ -468,7 +468,9 @@ static void build_registry(void)
 	/*
 	 * Round trips through io_uring (depth 1 only: one message is in
 	 * flight) are in --full; the default run streams through it, where
-	 * the targets and the depths are.
+	 * the targets and the depths are.  SQPOLL streams only: its kernel
+	 * threads poll for submissions, and a round trip between two pinned
+	 * processes would measure how they share two CPUs with those.
 	 */
 	for (size_t t = 0; t < kb_uring_ntemplates; t++) {
 		for (unsigned int d = 0; d < opt.ndepths; d++) {
@@ -477,7 +479,7 @@ static void build_registry(void)
 					kb_uring_templates[t], opt.depths[d],
 					sq);
 
-				if (!opt.full)
+				if (!opt.full || sq)
 					m->flags |= KB_F_STREAM_ONLY;
 				all_mechs[NMECHS++] = m;
 			}
