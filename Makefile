@@ -19,7 +19,7 @@ KSRC := $(B)/ksrc
 CC ?= cc
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-I$(UAPI)
-USER_LDLIBS := -lmnl -lpthread -lrt -lm
+USER_LDLIBS := -lmnl -luring -lpthread -lrt -lm
 
 TOOLS := $(patsubst user/%/main.c,%,$(wildcard user/*/main.c))
 TOOL_BINS := $(addprefix $(B)/user/,$(TOOLS))

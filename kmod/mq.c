@@ -120,7 +120,8 @@ static void kipc_mq_wake_init(struct kipc_mq_wake *wk)
 	INIT_LIST_HEAD(&wk->free);
 }
 
-static void kipc_mq_event(struct kipc_mq_wake *wk, enum kipc_event_type ev, u64 fill)
+static void kipc_mq_event(struct kipc_mq_wake *wk, enum kipc_event_type ev,
+			  u64 fill)
 {
 	wk->events |= BIT(ev);
 	wk->fill[ev] = fill;

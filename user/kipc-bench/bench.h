@@ -19,13 +19,17 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#define KB_VERSION	"1.0"
+#include <linux/kipc.h>
+
+/* One version everywhere: the module's. */
+#define KB_VERSION	KIPC_VERSION_STRING
 #define KB_MIN_SIZE	8
 #define KB_MAX_SIZE	(1024 * 1024)
 #define KB_HEADROOM	64	/* writable bytes before every message buffer */
 #define KB_STAMP_STRIDE	4096	/* one stamped word per page of payload */
 #define KB_FULL_EVERY	64	/* every 64th message is compared in full */
 #define KB_MAX_BATCH	1024
+#define KB_MAX_REPS	100
 /* Messages a buffer holds, up to KB_MAX_SIZE bytes (see kb_sizing()). */
 #define KB_DEPTH_MSGS	16
 
@@ -40,9 +44,10 @@ enum { KB_CH_P2C, KB_CH_C2P, KB_NCH };
 #define KB_F_STREAM_ONLY	0x02	/* batching makes no sense in a round trip */
 #define KB_F_KIPC		0x04	/* needs the kipc module */
 #define KB_F_BYTESTREAM		0x08	/* a byte stream (for the ratios) */
+#define KB_F_TOUCH_ALL		0x10	/* in place: write and read every byte */
+#define KB_F_URING		0x20	/* driven through io_uring (mech_uring.c) */
 
-#define KB_KIPC_ABSENT	KIPC_DEV_DIR_TEXT " absent: kipc module not loaded"
-#define KIPC_DEV_DIR_TEXT "/dev/kipc"
+#define KB_KIPC_ABSENT	KIPC_DEV_DIR " absent: kipc module not loaded"
 
 /* setup() return values besides 0 and -1 */
 #define KB_SKIP	1
@@ -79,6 +84,11 @@ struct kb_mech {
 			  unsigned int n, size_t len);
 	/* Parent, after the child is reaped: close and remove everything. */
 	void (*teardown)(struct kb_ctx *c);
+	/* io_uring variants (mech_uring.c): the adapter driven, its depth. */
+	const struct kb_mech *base;
+	unsigned int uring_depth;	/* submissions per io_uring_enter */
+	bool sqpoll;
+	int uring_kind;
 };
 
 struct kb_ctx {
@@ -102,7 +112,13 @@ extern const struct kb_mech kb_mech_pipe, kb_mech_fifo, kb_mech_sysv_msg,
 	kb_mech_socketpair, kb_mech_tcp, kb_mech_eventfd, kb_mech_signal,
 	kb_mech_sysv_shm, kb_mech_posix_shm, kb_mech_kipc_shm,
 	kb_mech_kipc_shm_zc, kb_mech_kipc_pipe, kb_mech_kipc_mq,
-	kb_mech_kipc_mq_batch;
+	kb_mech_kipc_mq_batch, kb_mech_kipc_mq_ioctl, kb_mech_kipc_shm_handoff;
+
+/* mech_uring.c: the io_uring templates, expanded per depth by main.c */
+extern const struct kb_mech *const kb_uring_templates[];
+extern const size_t kb_uring_ntemplates;
+struct kb_mech *kb_uring_variant(const struct kb_mech *tmpl,
+				 unsigned int depth, bool sqpoll);
 
 /* mech_std.c: helpers shared by the adapters */
 void kb_cfg_add(struct kb_ctx *c, const char *fmt, ...)
@@ -159,6 +175,16 @@ uint64_t kb_now_ns(void);
 uint64_t kb_cpu_ns(void);
 int kb_pin(int cpu);
 
+/*
+ * System calls this process makes, counted by the kernel (the
+ * raw_syscalls:sys_enter tracepoint through perf_event_open()).  init
+ * returns -1 with a reason when the kernel does not let us count.
+ */
+int kb_calls_init(char *why, size_t whylen);
+void kb_calls_start(void);
+uint64_t kb_calls_stop(void);	/* since kb_calls_start(); ~0: not counted */
+extern double kb_clock_calls;	/* system calls per kb_now_ns() */
+
 /* run.c */
 struct kb_work {
 	unsigned int reps;
@@ -174,6 +200,7 @@ struct kb_rep {
 	uint64_t elapsed_ns;
 	uint64_t cpu_ns;	/* both processes, timed phase */
 	uint64_t verified, verified_full;
+	uint64_t calls;		/* both processes, timed phase; ~0: unknown */
 	double min, p50, p90, p99, p999, max;	/* ns, latency only */
 };
 
@@ -193,6 +220,9 @@ double kb_memcpy_mbps(size_t size, unsigned long long bytes);
 /* payload */
 void kb_payload_fill(uint8_t *buf, size_t len);
 void kb_payload_stamp(uint8_t *buf, size_t len, uint64_t seq);
+void kb_payload_write_all(uint8_t *buf, size_t len, uint64_t seq);
+int kb_payload_read_all(const uint8_t *buf, size_t len, uint64_t seq,
+			char *why, size_t whylen);
 int kb_payload_check(const uint8_t *buf, size_t len, uint64_t seq, bool full,
 		     char *why, size_t whylen);
 
@@ -210,7 +240,11 @@ struct kb_result {
 	double min, p50, p90, p99, p999, max;	/* ns */
 	double mbps, msgps;
 	double cpu_ns;		/* per message or round trip */
+	double calls;		/* system calls per message or round trip; < 0: not counted */
 	uint64_t verified, verified_full;
+	/* The main figure of each repetition: p50 ns (latency), msgs/s (stream). */
+	double rv[KB_MAX_REPS];
+	double rv_lo, rv_hi;	/* their spread */
 };
 
 struct kb_ref {
@@ -235,7 +269,9 @@ struct kb_ratio {
 	double target;
 	bool lower_is_better;
 	double value;		/* < 0: not measured */
-	char detail[200];
+	double lo, hi;		/* the ratio's range across repetitions */
+	bool noise;		/* the target lies inside that range */
+	char detail[300];
 };
 
 struct kb_report {
@@ -255,6 +291,7 @@ struct kb_report {
 	struct kb_work work_small;	/* at 64 bytes, for the header */
 	double runtime_s;
 	unsigned int failed;
+	char calls_how[160];	/* how system calls were counted, or why not */
 };
 
 const char *kb_wl_name(enum kb_workload wl);
@@ -263,6 +300,5 @@ const char *kb_size_str(size_t s);
 void kb_report_text(FILE *f, const struct kb_report *r);
 int kb_report_json(const char *path, const struct kb_report *r);
 int kb_report_csv(const char *path, const struct kb_report *r);
-int kb_report_plot(const char *dir, const struct kb_report *r);
 
 #endif /* KIPC_BENCH_H */

@@ -26,18 +26,20 @@
 
 #include "bench.h"
 
-static const struct kb_mech *const all_mechs[] = {
+static const struct kb_mech *const std_mechs[] = {
 	&kb_mech_pipe,
 	&kb_mech_fifo,
 	&kb_mech_kipc_pipe,
 	&kb_mech_sysv_msg,
 	&kb_mech_posix_mq,
 	&kb_mech_kipc_mq,
+	&kb_mech_kipc_mq_ioctl,
 	&kb_mech_kipc_mq_batch,
 	&kb_mech_sysv_shm,
 	&kb_mech_posix_shm,
 	&kb_mech_kipc_shm,
 	&kb_mech_kipc_shm_zc,
+	&kb_mech_kipc_shm_handoff,
 	&kb_mech_unix_stream,
 	&kb_mech_unix_dgram,
 	&kb_mech_socketpair,
@@ -46,20 +48,26 @@ static const struct kb_mech *const all_mechs[] = {
 	&kb_mech_signal,
 };
 
-#define NMECHS (sizeof(all_mechs) / sizeof(all_mechs[0]))
+#define NSTD (sizeof(std_mechs) / sizeof(std_mechs[0]))
+#define NMECHS_MAX (NSTD + 8 * 3 * 2)
 #define MAX_SIZES 32
+#define MAX_DEPTHS 3
 
-static const size_t default_sizes[] = { 8, 64, 512, 4096, 65536, 1048576 };
-/* The sizes the targets are stated at. */
-static const size_t quick_sizes[] = { 64, 4096, 65536 };
+/* The ordinary adapters, then the io_uring variants of each depth. */
+static const struct kb_mech *all_mechs[NMECHS_MAX];
+static size_t NMECHS;
+
+static const size_t full_sizes[] = { 8, 64, 512, 4096, 65536, 1048576 };
+/* The sizes the targets are stated at: the default and --quick. */
+static const size_t target_sizes[] = { 64, 4096, 65536 };
 
 /*
  * Work per point: round trips and streamed messages per repetition,
- * bytes / size clamped to [min, max].  Sized for QEMU TCG with 2 vCPUs:
- * on an idle host (a context switch costs about 50 us, memcpy runs at
- * about 2 GB/s) the default run takes about a minute and --quick about
- * 10 s; on a host so busy that a cross-CPU wake-up waits milliseconds for
- * the vCPU, about 10 minutes.
+ * bytes / size clamped to [min, max].  Sized for QEMU TCG with 2 vCPUs,
+ * where a context switch costs about 50 us and memcpy runs at about
+ * 2 GB/s: the default run (the target sizes, 3 repetitions) takes a few
+ * minutes, --full (six sizes, more work, SQPOLL too) several times that,
+ * --quick well under a minute.  bench.md has the times measured.
  */
 struct work_plan {
 	unsigned int reps;
@@ -73,6 +81,12 @@ static const struct work_plan full_plan = {
 	.st_max = 10000, .st_min = 16, .st_bytes = 16ul << 20,
 };
 
+static const struct work_plan default_plan = {
+	.reps = 3,
+	.lat_max = 100, .lat_min = 16, .lat_bytes = 2ul << 20,
+	.st_max = 2000, .st_min = 16, .st_bytes = 4ul << 20,
+};
+
 static const struct work_plan quick_plan = {
 	.reps = 1,
 	.lat_max = 40, .lat_min = 8, .lat_bytes = 512ul << 10,
@@ -80,8 +94,9 @@ static const struct work_plan quick_plan = {
 };
 
 static struct {
-	const struct kb_mech *mechs[NMECHS];
+	const struct kb_mech *mechs[NMECHS_MAX];
 	size_t nmechs;
+	char *mech_arg;
 	size_t sizes[MAX_SIZES];
 	size_t nsizes;
 	bool wl[KB_NWL];
@@ -89,8 +104,10 @@ static struct {
 	enum kb_placement stream_pl;
 	struct work_plan plan;
 	double scale;
-	bool quick, tune, progress, list;
-	const char *json, *csv, *out, *plot;
+	bool quick, full, tune, progress, list, std_only, sqpoll;
+	unsigned int depths[MAX_DEPTHS];
+	unsigned int ndepths;
+	const char *json, *csv, *out;
 	int reps;
 } opt = {
 	.scale = 1.0,
@@ -128,28 +145,36 @@ static void usage(FILE *f)
 "Usage: kipc-bench [options]\n"
 "Measure every IPC mechanism side by side: ping-pong round-trip latency\n"
 "(pinned to one CPU and to two) and one-way streaming throughput, with the\n"
-"CPU time per message, payloads checked, medians of repetitions.\n"
+"CPU time and the system calls per message, payloads checked, medians of\n"
+"repetitions with their spread.  The default run (64 B, 4 KiB, 64 KiB, 3\n"
+"repetitions) takes a few minutes under QEMU TCG; --full measures more.\n"
 "\n"
 "  -l, --list              list the mechanisms and exit\n"
-"  -m, --mechanisms A,B    only these mechanisms (default: all)\n"
+"  -m, --mechanisms A,B    only these mechanisms (default: all); an io_uring\n"
+"                          name without its depth suffix selects every depth\n"
 "  -s, --sizes 8,64,4k     message sizes, 8 B to 1 MiB (k, m suffixes)\n"
-"  -q, --quick             a short run (a few seconds): 3 sizes, less work\n"
+"  -q, --quick             a short run: 1 repetition, little work (indicative)\n"
+"  -F, --full              the full run: 8 B to 1 MiB, more work, SQPOLL too\n"
 "  -w, --workloads L       latency,stream (default: both)\n"
 "  -p, --placements P      same,split: one CPU or two (default: both)\n"
 "  -r, --reps N            repetitions per point (default 3, quick 1)\n"
 "      --scale F           multiply the work per point by F\n"
+"      --uring-depths L    io_uring submissions per io_uring_enter (default 1,16,64)\n"
+"      --sqpoll            io_uring SQPOLL variants too (--full has them)\n"
+"      --standard-only     without the kipc module: run the standard mechanisms\n"
+"                          alone (otherwise a missing module is an error)\n"
 "  -j, --json FILE         write the results as JSON\n"
 "  -c, --csv FILE          write the results as CSV\n"
 "  -o, --out DIR           write DIR/bench.json, bench.csv and bench.txt\n"
-"      --plot DIR          charts (PNG, SVG) with gnuplot, when installed\n"
 "      --no-tune           do not raise system limits, even as root\n"
 "      --verify-full       compare the whole payload of every message\n"
 "      --batch N           messages per batch call (default 64)\n"
 "      --timeout S         seconds one repetition may take (default 60)\n"
 "      --no-progress       no progress line on stderr\n"
+"  -V, --version           print the version and exit\n"
 "  -h, --help              this text\n"
 "\n"
-"Charts on a host with gnuplot from a guest's results: scripts/bench-plot DIR\n");
+"Charts (with error bars across repetitions) from a CSV: scripts/bench-plot DIR\n");
 }
 
 static const struct kb_mech *find_mech(const char *name)
@@ -199,19 +224,53 @@ static int parse_list(char *arg, int (*one)(const char *))
 	return 0;
 }
 
+static void add_one(const struct kb_mech *m)
+{
+	for (size_t i = 0; i < opt.nmechs; i++)
+		if (opt.mechs[i] == m)
+			return;
+	opt.mechs[opt.nmechs++] = m;
+}
+
+/* A name, or an io_uring template's name: all its variants. */
 static int add_mech(const char *name)
 {
 	const struct kb_mech *m = find_mech(name);
+	bool any = false;
 
-	if (!m) {
+	if (m) {
+		add_one(m);
+		return 0;
+	}
+	for (size_t i = 0; i < NMECHS; i++) {
+		const struct kb_mech *v = all_mechs[i];
+		size_t n = strlen(name);
+
+		if (v->uring_depth && !strncmp(v->name, name, n) &&
+		    !strncmp(v->name + n, "-d", 2)) {
+			add_one(v);
+			any = true;
+		}
+	}
+	if (!any) {
 		fprintf(stderr, "kipc-bench: unknown mechanism '%s' (see --list)\n",
 			name);
 		return -1;
 	}
-	for (size_t i = 0; i < opt.nmechs; i++)
-		if (opt.mechs[i] == m)
-			return 0;
-	opt.mechs[opt.nmechs++] = m;
+	return 0;
+}
+
+static int add_depth(const char *s)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (*end || v < 1 || v > KB_MAX_BATCH || opt.ndepths == MAX_DEPTHS) {
+		fprintf(stderr, "kipc-bench: --uring-depths: up to %d depths of 1 to %d, not '%s'\n",
+			MAX_DEPTHS, KB_MAX_BATCH, s);
+		return -1;
+	}
+	opt.depths[opt.ndepths++] = v;
 	return 0;
 }
 
@@ -256,8 +315,8 @@ static int add_pl(const char *s)
 }
 
 enum {
-	O_SCALE = 256, O_PLOT, O_NO_TUNE, O_VERIFY_FULL, O_BATCH, O_TIMEOUT,
-	O_NO_PROGRESS,
+	O_SCALE = 256, O_NO_TUNE, O_VERIFY_FULL, O_BATCH, O_TIMEOUT,
+	O_NO_PROGRESS, O_DEPTHS, O_SQPOLL, O_STD_ONLY,
 };
 
 static const struct option longopts[] = {
@@ -265,6 +324,11 @@ static const struct option longopts[] = {
 	{ "mechanisms", required_argument, NULL, 'm' },
 	{ "sizes", required_argument, NULL, 's' },
 	{ "quick", no_argument, NULL, 'q' },
+	{ "full", no_argument, NULL, 'F' },
+	{ "uring-depths", required_argument, NULL, O_DEPTHS },
+	{ "sqpoll", no_argument, NULL, O_SQPOLL },
+	{ "standard-only", no_argument, NULL, O_STD_ONLY },
+	{ "version", no_argument, NULL, 'V' },
 	{ "workloads", required_argument, NULL, 'w' },
 	{ "placements", required_argument, NULL, 'p' },
 	{ "reps", required_argument, NULL, 'r' },
@@ -272,7 +336,6 @@ static const struct option longopts[] = {
 	{ "json", required_argument, NULL, 'j' },
 	{ "csv", required_argument, NULL, 'c' },
 	{ "out", required_argument, NULL, 'o' },
-	{ "plot", required_argument, NULL, O_PLOT },
 	{ "no-tune", no_argument, NULL, O_NO_TUNE },
 	{ "verify-full", no_argument, NULL, O_VERIFY_FULL },
 	{ "batch", required_argument, NULL, O_BATCH },
@@ -286,15 +349,17 @@ static int parse_args(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt_long(argc, argv, "lm:s:qw:p:r:j:c:o:h", longopts,
+	/* getopt's own messages name the program as every other one does. */
+	argv[0] = (char *)"kipc-bench";
+	while ((c = getopt_long(argc, argv, "lm:s:qFw:p:r:j:c:o:Vh", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			opt.list = true;
 			break;
 		case 'm':
-			if (parse_list(optarg, add_mech))
-				return -1;
+			/* Resolved once the io_uring depths are known. */
+			opt.mech_arg = optarg;
 			break;
 		case 's':
 			if (parse_list(optarg, add_size))
@@ -303,6 +368,23 @@ static int parse_args(int argc, char **argv)
 		case 'q':
 			opt.quick = true;
 			break;
+		case 'F':
+			opt.full = true;
+			break;
+		case O_DEPTHS:
+			opt.ndepths = 0;
+			if (parse_list(optarg, add_depth))
+				return -1;
+			break;
+		case O_SQPOLL:
+			opt.sqpoll = true;
+			break;
+		case O_STD_ONLY:
+			opt.std_only = true;
+			break;
+		case 'V':
+			printf("kipc-bench %s\n", KB_VERSION);
+			exit(0);
 		case 'w':
 			if (parse_list(optarg, add_wl))
 				return -1;
@@ -329,9 +411,6 @@ static int parse_args(int argc, char **argv)
 			break;
 		case 'o':
 			opt.out = optarg;
-			break;
-		case O_PLOT:
-			opt.plot = optarg;
 			break;
 		case O_NO_TUNE:
 			opt.tune = false;
@@ -366,12 +445,51 @@ static int parse_args(int argc, char **argv)
 			argv[optind]);
 		return -1;
 	}
+	if (opt.quick && opt.full) {
+		fprintf(stderr, "kipc-bench: --quick or --full, not both\n");
+		return -1;
+	}
 	return 0;
+}
+
+/* The registry: the ordinary adapters, then io_uring's per depth. */
+static void build_registry(void)
+{
+	static const unsigned int def_depths[] = { 1, 16, 64 };
+
+	if (!opt.ndepths) {
+		memcpy(opt.depths, def_depths, sizeof(def_depths));
+		opt.ndepths = 3;
+	}
+	if (opt.full)
+		opt.sqpoll = true;
+	for (size_t i = 0; i < NSTD; i++)
+		all_mechs[NMECHS++] = std_mechs[i];
+	/*
+	 * Round trips through io_uring (depth 1 only: one message is in
+	 * flight) are in --full; the default run streams through it, where
+	 * the targets and the depths are.  SQPOLL streams only: its kernel
+	 * threads poll for submissions, and a round trip between two pinned
+	 * processes would measure how they share two CPUs with those.
+	 */
+	for (size_t t = 0; t < kb_uring_ntemplates; t++) {
+		for (unsigned int d = 0; d < opt.ndepths; d++) {
+			for (int sq = 0; sq <= (int)opt.sqpoll; sq++) {
+				struct kb_mech *m = kb_uring_variant(
+					kb_uring_templates[t], opt.depths[d],
+					sq);
+
+				if (!opt.full || sq)
+					m->flags |= KB_F_STREAM_ONLY;
+				all_mechs[NMECHS++] = m;
+			}
+		}
+	}
 }
 
 static void list_mechs(void)
 {
-	printf("%-14s %-9s %-6s %-9s %s\n", "mechanism", "workloads",
+	printf("%-28s %-9s %-6s %-9s %s\n", "mechanism", "workloads",
 	       "copies", "max size", "what");
 	for (size_t i = 0; i < NMECHS; i++) {
 		const struct kb_mech *m = all_mechs[i];
@@ -381,7 +499,7 @@ static void list_mechs(void)
 				 m->flags & KB_F_STREAM_ONLY ? "stream" :
 				 "both";
 
-		printf("%-14s %-9s %-6d %-9zu %s%s", m->name, wl, m->copies,
+		printf("%-28s %-9s %-6d %-9zu %s%s", m->name, wl, m->copies,
 		       max, m->desc,
 		       (m->flags & KB_F_KIPC) && !kb_sys.kipc ?
 		       " [" KB_KIPC_ABSENT "]" : "");
@@ -483,8 +601,9 @@ static void progress(const struct kb_result *r, unsigned int rep,
 
 /* The repetitions of one point so far. */
 struct point_acc {
-	double v[8][100];
+	double v[9][KB_MAX_REPS];
 	unsigned int n;
+	bool calls_unknown;
 };
 
 static void run_rep_of(struct kb_result *r, struct point_acc *a,
@@ -522,6 +641,12 @@ static void run_rep_of(struct kb_result *r, struct point_acc *a,
 	a->v[5][a->n] = out.max;
 	a->v[6][a->n] = (double)out.cpu_ns / out.count;
 	a->v[7][a->n] = (double)out.count / (out.elapsed_ns / 1e9);
+	if (out.calls == ~0ull)
+		a->calls_unknown = true;
+	else
+		a->v[8][a->n] = (double)out.calls / out.count;
+	/* The main figure of each repetition, in the order they ran. */
+	r->rv[a->n] = r->wl == KB_LATENCY ? out.p50 : a->v[7][a->n];
 	a->n++;
 }
 
@@ -532,6 +657,14 @@ static void finish_point(struct kb_result *r, struct point_acc *a)
 	if (r->status || !n)
 		return;
 	r->reps = n;
+	r->rv_lo = r->rv_hi = r->rv[0];
+	for (unsigned int i = 1; i < n; i++) {
+		if (r->rv[i] < r->rv_lo)
+			r->rv_lo = r->rv[i];
+		if (r->rv[i] > r->rv_hi)
+			r->rv_hi = r->rv[i];
+	}
+	r->calls = a->calls_unknown ? -1 : median(a->v[8], n);
 	r->p50 = median(a->v[0], n);
 	r->min = median(a->v[1], n);
 	r->p90 = median(a->v[2], n);
@@ -679,14 +812,41 @@ static double metric(const struct kb_result *r, char what)
 	return what == 'B' ? r->mbps : what == 'M' ? r->msgps : r->p50;
 }
 
+/* The lowest and highest repetition of the figure. */
+static void metric_range(const struct kb_result *r, char what, double *lo,
+			 double *hi)
+{
+	double f = what == 'B' ? r->size / 1e6 : 1;
+
+	*lo = r->rv_lo * f;
+	*hi = r->rv_hi * f;
+}
+
 static const char *unit(char what)
 {
-	return what == 'B' ? "MB/s" : what == 'M' ? "msgs/s" : "ns p50";
+	return what == 'B' ? "MB/s" : what == 'M' ? "msgs/s" : "us p50";
+}
+
+static int fig(char *b, size_t n, const struct kb_result *r, char what)
+{
+	double v = metric(r, what), lo, hi, d = what == 'L' ? 1e3 : 1;
+
+	metric_range(r, what, &lo, &hi);
+	if (r->reps < 2)
+		return snprintf(b, n, "%s %.*f %s", r->m->name,
+				what == 'M' ? 0 : 1, v / d, unit(what));
+	return snprintf(b, n, "%s %.*f %s [%.*f-%.*f]", r->m->name,
+			what == 'M' ? 0 : 1, v / d, unit(what),
+			what == 'M' ? 0 : 1, lo / d, what == 'M' ? 0 : 1,
+			hi / d);
 }
 
 /*
- * value = subject / best of the others (for latency: subject / pipe).
- * others is a NULL-terminated list; "*" means every byte stream.
+ * value = subject / the best of the others: the highest rate, or for a
+ * round trip (lower is better) the lowest p50.  others is a
+ * NULL-terminated list; "*" means every byte stream.  lo and hi bound the
+ * ratio by the repetitions' extremes; when the target lies between them
+ * the verdict is inside the noise.
  */
 static void ratio(struct kb_ratio *q, const char *name, const char *subject,
 		  const char *const *others, enum kb_workload wl,
@@ -694,8 +854,9 @@ static void ratio(struct kb_ratio *q, const char *name, const char *subject,
 		  bool lower)
 {
 	const struct kb_result *s = find(subject, wl, pl, size), *best = NULL;
-	const char *names[NMECHS + 1];
-	size_t n = 0;
+	const char *names[NMECHS_MAX + 1];
+	double slo, shi, blo, bhi;
+	size_t n = 0, len;
 
 	memset(q, 0, sizeof(*q));
 	q->name = strdup(name);
@@ -717,18 +878,33 @@ static void ratio(struct kb_ratio *q, const char *name, const char *subject,
 	for (size_t i = 0; i < n; i++) {
 		const struct kb_result *o = find(names[i], wl, pl, size);
 
-		if (o && (!best || metric(o, what) > metric(best, what)))
+		if (o && (!best || (lower ? metric(o, what) < metric(best, what) :
+					    metric(o, what) > metric(best, what))))
 			best = o;
 	}
 	if (!s || !best) {
-		snprintf(q->detail, sizeof(q->detail), "not measured: %s",
-			 !s ? subject : "no comparison mechanism");
+		const char *why = s ? "no comparison mechanism measured" :
+				  "not run";
+
+		for (size_t i = 0; !s && i < nresults; i++)
+			if (!strcmp(results[i].m->name, subject) &&
+			    results[i].wl == wl && results[i].size == size &&
+			    results[i].status)
+				why = results[i].note;
+		snprintf(q->detail, sizeof(q->detail), "not measured: %s%s%s",
+			 !s ? subject : "", !s ? ": " : "", why);
 		return;
 	}
 	q->value = metric(s, what) / metric(best, what);
-	snprintf(q->detail, sizeof(q->detail), "%s %.*f %s vs %s %.*f",
-		 subject, what == 'L' ? 0 : 1, metric(s, what), unit(what),
-		 best->m->name, what == 'L' ? 0 : 1, metric(best, what));
+	metric_range(s, what, &slo, &shi);
+	metric_range(best, what, &blo, &bhi);
+	q->lo = bhi > 0 ? slo / bhi : q->value;
+	q->hi = blo > 0 ? shi / blo : q->value;
+	q->noise = s->reps > 1 && best->reps > 1 && q->lo <= target &&
+		   target <= q->hi;
+	len = fig(q->detail, sizeof(q->detail), s, what);
+	len += snprintf(q->detail + len, sizeof(q->detail) - len, " vs ");
+	fig(q->detail + len, sizeof(q->detail) - len, best, what);
 }
 
 /*
@@ -758,40 +934,117 @@ static size_t compute_ratios(struct kb_ratio *q,
 	static const char *const queues[] = {
 		"sysv-msg", "posix-mq", "unix-dgram", NULL
 	};
+	static const char *const pipes_rt[] = {
+		"pipe", "fifo", "unix-stream", NULL
+	};
 	static const char *const sysv[] = { "sysv-msg", NULL };
 	static const char *const bytestreams[] = { "*", NULL };
-	static const char *const pipe2[] = { "pipe", NULL };
+	static const char *const uring_std64[] = {
+		"uring-pipe-d64", "uring-fifo-d64", "uring-unix-stream-d64",
+		"uring-unix-dgram-d64", NULL
+	};
+	static const char *const uring_pipe16[] = { "uring-pipe-d16", NULL };
+	static const struct {
+		const char *subject, *what;
+		const char *const *others;
+		const char *vs;
+	} rt[] = {
+		{ "kipc-pipe", "", pipes_rt, "best of pipe, fifo, unix-stream" },
+		{ "kipc-mq", " (write/read)", queues,
+		  "best of sysv-msg, posix-mq, unix-dgram" },
+		{ "kipc-mq-ioctl", " (typed ioctls)", queues,
+		  "best of sysv-msg, posix-mq, unix-dgram" },
+	};
 	enum kb_placement spl = opt.stream_pl;
 	size_t n = 0;
-	char name[120];
+	char name[160];
 
 	ratio(&q[n++], "kipc-pipe streaming 64 KiB vs faster of pipe, unix-stream",
 	      "kipc-pipe", best_stream, KB_STREAM, spl, 65536, 'B', 1.0, false);
 	ratio(&q[n++], "kipc-pipe streaming 4 KiB vs faster of pipe, unix-stream",
 	      "kipc-pipe", best_stream, KB_STREAM, spl, 4096, 'B', 1.0, false);
-	ratio(&q[n], "kipc-mq 64 B msgs/s vs fastest of sysv-msg, posix-mq, unix-dgram",
+	ratio(&q[n], "kipc-mq (write/read) 64 B msgs/s vs fastest of sysv-msg, posix-mq, unix-dgram",
 	      "kipc-mq", queues, KB_STREAM, spl, 64, 'M', 1.5, false);
 	ratio_cap(&q[n++], &calls[KB_CALL_READ]);
+	ratio(&q[n], "kipc-mq-ioctl (typed KIPC_MQ_SEND/RECV) 64 B msgs/s vs the same",
+	      "kipc-mq-ioctl", queues, KB_STREAM, spl, 64, 'M', 1.5, false);
+	ratio_cap(&q[n++], &calls[KB_CALL_IOCTL]);
 	ratio(&q[n++], "kipc-mq-batch 64 B msgs/s vs sysv-msg",
 	      "kipc-mq-batch", sysv, KB_STREAM, spl, 64, 'M', 4.0, false);
-	ratio(&q[n++], "kipc-shm-zc streaming 64 KiB vs fastest byte stream",
+	ratio(&q[n++], "kipc-shm-zc streaming 64 KiB, every byte written and read, vs fastest byte stream",
 	      "kipc-shm-zc", bytestreams, KB_STREAM, spl, 65536, 'B', 3.0,
 	      false);
 	for (int pl = 0; pl < KB_NPL; pl++) {
 		if (!opt.pl[pl])
 			continue;
-		snprintf(name, sizeof(name),
-			 "kipc-pipe ping-pong p50 64 B vs pipe (%s)",
-			 kb_pl_name(pl));
-		ratio(&q[n++], name, "kipc-pipe", pipe2, KB_LATENCY, pl, 64,
-		      'L', 1.0, true);
-		snprintf(name, sizeof(name),
-			 "kipc-mq ping-pong p50 64 B vs pipe (%s)",
-			 kb_pl_name(pl));
-		ratio(&q[n++], name, "kipc-mq", pipe2, KB_LATENCY, pl, 64, 'L',
-		      1.0, true);
+		for (size_t i = 0; i < sizeof(rt) / sizeof(rt[0]); i++) {
+			snprintf(name, sizeof(name),
+				 "%s%s ping-pong p50 64 B vs %s (%s)",
+				 rt[i].subject, rt[i].what, rt[i].vs,
+				 kb_pl_name(pl));
+			ratio(&q[n++], name, rt[i].subject, rt[i].others,
+			      KB_LATENCY, pl, 64, 'L', 1.0, true);
+		}
 	}
+	ratio(&q[n++], "uring-kipc-mq-cmd-d64 (typed, one SQE a message) 64 B msgs/s vs sysv-msg",
+	      "uring-kipc-mq-cmd-d64", sysv, KB_STREAM, spl, 64, 'M', 4.0,
+	      false);
+	ratio(&q[n++], "uring-kipc-mq-cmd-d64 64 B msgs/s vs fastest standard mechanism through io_uring at depth 64",
+	      "uring-kipc-mq-cmd-d64", uring_std64, KB_STREAM, spl, 64, 'M',
+	      1.5, false);
+	ratio(&q[n++], "uring-kipc-mq-d64 (read/write) 64 B msgs/s vs sysv-msg",
+	      "uring-kipc-mq-d64", sysv, KB_STREAM, spl, 64, 'M', 4.0, false);
+	ratio(&q[n++], "uring-kipc-mq-d64 (read/write) 64 B msgs/s vs fastest standard mechanism through io_uring at depth 64",
+	      "uring-kipc-mq-d64", uring_std64, KB_STREAM, spl, 64, 'M', 1.5,
+	      false);
+	ratio(&q[n++], "uring-kipc-pipe-d16 streaming 64 KiB vs uring-pipe-d16",
+	      "uring-kipc-pipe-d16", uring_pipe16, KB_STREAM, spl, 65536, 'B',
+	      1.0, false);
 	return n;
+}
+
+/*
+ * Without the module the kipc mechanisms cannot run: say so at once and
+ * stop, as kipc-demo does, unless --standard-only asks for the others
+ * alone; then say what is left out.  --standard-only with the module
+ * loaded leaves the kipc mechanisms out just the same.
+ */
+static int kipc_check(void)
+{
+	size_t nk = 0, len = 0, keep = 0;
+	char names[400] = "";
+
+	for (size_t i = 0; i < opt.nmechs; i++) {
+		const struct kb_mech *m = opt.mechs[i];
+
+		if (!(m->flags & KB_F_KIPC))
+			continue;
+		nk++;
+		if (len < sizeof(names) - 1)
+			len += snprintf(names + len, sizeof(names) - len,
+					"%s%s", len ? ", " : "", m->name);
+	}
+	if (!nk || (kb_sys.kipc && !opt.std_only))
+		return 0;
+	for (size_t i = 0; i < opt.nmechs; i++)
+		if (!(opt.mechs[i]->flags & KB_F_KIPC))
+			opt.mechs[keep++] = opt.mechs[i];
+	if (!opt.std_only) {
+		fprintf(stderr,
+			"kipc-bench: %s absent: the kipc module is not loaded, so %zu kipc mechanism%s (%s) cannot run.\n"
+			"kipc-bench: load it (make vm-shell, or insmod kipc.ko), or run the standard mechanisms alone with --standard-only\n",
+			KIPC_DEV_DIR, nk, nk == 1 ? "" : "s", names);
+		return -1;
+	}
+	fprintf(stderr, "kipc-bench: --standard-only%s: leaving out %zu kipc mechanism%s (%s)\n",
+		kb_sys.kipc ? "" : " (" KIPC_DEV_DIR " absent)", nk,
+		nk == 1 ? "" : "s", names);
+	opt.nmechs = keep;
+	if (!keep) {
+		fprintf(stderr, "kipc-bench: nothing left to run\n");
+		return -1;
+	}
+	return 0;
 }
 
 /* --- main ------------------------------------------------------------------------ */
@@ -907,7 +1160,7 @@ static int mkdir_p(const char *dir)
 
 int main(int argc, char **argv)
 {
-	struct kb_ratio ratios[16];
+	struct kb_ratio ratios[32];
 	struct kb_report rep = { 0 };
 	struct kb_ref ref[MAX_SIZES];
 	size_t max_size = 0, alen = 0;
@@ -921,14 +1174,18 @@ int main(int argc, char **argv)
 				 "%s%s", i ? " " : "", argv[i]);
 	if (parse_args(argc, argv))
 		return 2;
-	opt.plan = opt.quick ? quick_plan : full_plan;
+	build_registry();
+	if (opt.mech_arg && parse_list(opt.mech_arg, add_mech))
+		return 2;
+	opt.plan = opt.quick ? quick_plan : opt.full ? full_plan :
+		   default_plan;
 	if (!opt.nmechs)
 		for (size_t i = 0; i < NMECHS; i++)
 			opt.mechs[opt.nmechs++] = all_mechs[i];
 	if (!opt.nsizes) {
-		const size_t *s = opt.quick ? quick_sizes : default_sizes;
-		size_t n = opt.quick ? sizeof(quick_sizes) / sizeof(*s) :
-			   sizeof(default_sizes) / sizeof(*s);
+		const size_t *s = opt.full ? full_sizes : target_sizes;
+		size_t n = opt.full ? sizeof(full_sizes) / sizeof(*s) :
+			   sizeof(target_sizes) / sizeof(*s);
 
 		memcpy(opt.sizes, s, n * sizeof(*s));
 		opt.nsizes = n;
@@ -949,6 +1206,8 @@ int main(int argc, char **argv)
 		list_mechs();
 		return 0;
 	}
+	if (kipc_check())
+		return 1;
 	opt.stream_pl = kb_sys.ncpus >= 2 ? KB_SPLIT : KB_SAME;
 	kb_payload_fill(NULL, 0);
 
@@ -980,6 +1239,7 @@ int main(int argc, char **argv)
 		ref[i].mbps = median(v, n);
 	}
 	measure_calls(&rep);
+	kb_calls_init(rep.calls_how, sizeof(rep.calls_how));
 
 	for (size_t i = 0; i < opt.nmechs; i++)
 		for_each_point(opt.mechs[i], add_point);
@@ -1022,10 +1282,6 @@ int main(int argc, char **argv)
 			perror(path);
 			rc = 1;
 		}
-	}
-	if (opt.plot) {
-		if (mkdir_p(opt.plot) || kb_report_plot(opt.plot, &rep))
-			rc = 1;
 	}
 	if (rep.failed)
 		rc = 1;

@@ -172,10 +172,8 @@ fail:
 /*
  * One message per write(2) and read(2): the queue's file interface, where
  * a file sends type 1 and receives the first message of any type, as
- * sysv-msg's msgsnd() of type 1 and msgrcv() of type 0.  It passes no
- * descriptor and no file_ioctl security hook, which cost a 64 B message
- * sent and received with KIPC_MQ_SEND/RECV about a fifth of its rate; the
- * ioctls add what this loop does not need: types and flags per call.
+ * sysv-msg's msgsnd() of type 1 and msgrcv() of type 0.  kipc-mq-ioctl
+ * below sends and receives the same messages with the typed ioctls.
  */
 static int kmq_send(struct kb_ctx *c, int ch, void *buf, size_t len)
 {
@@ -211,6 +209,57 @@ const struct kb_mech kb_mech_kipc_mq = {
 	.attach = kb_nothing,
 	.send = kmq_send,
 	.recv = kmq_recv,
+	.teardown = kmq_teardown,
+};
+
+/*
+ * The typed path: KIPC_MQ_SEND of type 1 and KIPC_MQ_RECV of type 0, the
+ * exact twins of msgsnd()/msgrcv().  Each call also copies the 24-byte
+ * struct kipc_mq_msg in (and RECV back out), and passes the file_ioctl
+ * security hook that read(2) and write(2) do not.
+ */
+static int kmq_ioctl_send(struct kb_ctx *c, int ch, void *buf, size_t len)
+{
+	struct kipc_mq_msg m = {
+		.type = 1,
+		.buf = (uintptr_t)buf,
+		.len = len,
+	};
+
+	while (ioctl(c->fd[ch][1], KIPC_MQ_SEND, &m) < 0)
+		if (!kb_retry())
+			return kb_fail_errno(c, "KIPC_MQ_SEND");
+	return 0;
+}
+
+static int kmq_ioctl_recv(struct kb_ctx *c, int ch, void *buf, size_t len)
+{
+	struct kipc_mq_msg m = {
+		.type = 0,
+		.buf = (uintptr_t)buf,
+		.len = len,
+	};
+	int n;
+
+	while ((n = ioctl(c->fd[ch][0], KIPC_MQ_RECV, &m)) < 0)
+		if (!kb_retry())
+			return kb_fail_errno(c, "KIPC_MQ_RECV");
+	if ((size_t)n != len || m.len != len || m.type != 1)
+		return kb_fail(c, "KIPC_MQ_RECV: %d bytes (len %u, type %lld), expected %zu of type 1",
+			       n, m.len, (long long)m.type, len);
+	return 0;
+}
+
+const struct kb_mech kb_mech_kipc_mq_ioctl = {
+	.name = "kipc-mq-ioctl",
+	.desc = "/dev/kipc/mq0 and mq1, KIPC_MQ_SEND type 1 / KIPC_MQ_RECV type 0",
+	.flags = KB_F_KIPC,
+	.copies = 2,
+	.max_size = no_limit,
+	.setup = kmq_setup,
+	.attach = kb_nothing,
+	.send = kmq_ioctl_send,
+	.recv = kmq_ioctl_recv,
 	.teardown = kmq_teardown,
 };
 

@@ -7,7 +7,11 @@
  * futex when contended) and kipc (/dev/kipc/shmN + KIPC_SEM_P/V).
  *
  * The sender copies its message into a slot (one copy) or, zero-copy,
- * writes it in place; the receiver always reads it in place.  In a
+ * writes it in place; the receiver always reads it in place.  Zero copy
+ * (kipc-shm-zc) builds every byte of each message in the slot and the
+ * receiver reads every byte there (run.c, KB_F_TOUCH_ALL); the hand-off
+ * variant (kipc-shm-handoff) writes and checks only the stamps, so it
+ * measures the semaphores and nothing of the data.  In a
  * ping-pong only one message is ever in flight, so only the "full"
  * semaphores are used there: the reply itself says the slot is free.
  */
@@ -370,7 +374,22 @@ const struct kb_mech kb_mech_kipc_shm = {
 
 const struct kb_mech kb_mech_kipc_shm_zc = {
 	.name = "kipc-shm-zc",
-	.desc = "/dev/kipc/shm0 ring + KIPC_SEM_P/V, written in place",
+	.desc = "/dev/kipc/shm0 ring + KIPC_SEM_P/V, every byte written and read in place",
+	.flags = KB_F_KIPC | KB_F_TOUCH_ALL,
+	.copies = 0,
+	.max_size = no_limit,
+	.setup = kipc_setup,
+	.attach = kipc_attach,
+	.send_begin = ring_send_begin,
+	.send_end = ring_send_end,
+	.recv_begin = ring_recv_begin,
+	.recv_end = ring_recv_end,
+	.teardown = ring_teardown,
+};
+
+const struct kb_mech kb_mech_kipc_shm_handoff = {
+	.name = "kipc-shm-handoff",
+	.desc = "/dev/kipc/shm0 ring + KIPC_SEM_P/V, stamps only: the hand-off, no data",
 	.flags = KB_F_KIPC,
 	.copies = 0,
 	.max_size = no_limit,

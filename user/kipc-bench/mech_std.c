@@ -368,18 +368,18 @@ static int posix_mq_setup(struct kb_ctx *c)
 	if (!kb_sys.root && attr.mq_maxmsg > kb_sys.mq_msg_max)
 		attr.mq_maxmsg = kb_sys.mq_msg_max;
 	for (int ch = 0; ch < KB_NCH; ch++) {
-		int q;
+		int q, e;
 
 		snprintf(name, sizeof(name), "/kipc-bench-%d-%d", getpid(), ch);
 		kb_reg_mq(name);
 		q = mq_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600,
 			    &attr);
+		/* mq_open()'s errno, before mq_unlink() overwrites it. */
+		e = errno;
 		/* The descriptors live on; the name is not needed any more. */
 		mq_unlink(name);
 		kb_unreg_mq(name);
 		if (q < 0) {
-			int e = errno;
-
 			kb_fail(c, "mq_open maxmsg %ld msgsize %ld: %s%s",
 				attr.mq_maxmsg, attr.mq_msgsize, strerror(e),
 				e == EMFILE ? " (RLIMIT_MSGQUEUE)" : "");

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kipc-bench: the reports.  An aligned text table (terminal, bench.txt),
- * JSON and CSV with every figure, and gnuplot charts.
+ * and JSON and CSV with every figure and every repetition's; the charts
+ * are drawn from the CSV by scripts/bench-plot.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/wait.h>
 
 #include "bench.h"
 
@@ -45,6 +45,31 @@ static double ref_mbps(const struct kb_report *r, size_t size)
 	return 0;
 }
 
+/* Nearest-rank percentiles need this many samples to differ from max. */
+static bool pct_ok(const struct kb_result *x, double p)
+{
+	return x->count >= (unsigned long)(1 / (1 - p) + 0.5);
+}
+
+/* "12.3" or "-" when the samples do not support the figure. */
+static const char *us_or_dash(char *b, double ns, bool ok)
+{
+	if (ok)
+		snprintf(b, 16, "%.1f", ns / 1e3);
+	else
+		snprintf(b, 16, "-");
+	return b;
+}
+
+static const char *calls_str(char *b, double v)
+{
+	if (v < 0)
+		snprintf(b, 16, "-");
+	else
+		snprintf(b, 16, "%.2f", v);
+	return b;
+}
+
 static bool ratio_met(const struct kb_ratio *q)
 {
 	return q->lower_is_better ? q->value <= q->target :
@@ -68,13 +93,15 @@ static void text_header(FILE *f, const struct kb_report *r)
 	else
 		fprintf(f, "placement: only 1 CPU available: everything runs on CPU %d (no two-CPU figures)\n",
 			kb_sys.cpu[0]);
-	fprintf(f, "work: %u repetition%s per point, median reported; at 64 B %lu round trips and %lu streamed messages per repetition (fewer for large messages)%s\n",
+	fprintf(f, "work: %u repetition%s per point, median reported with the lowest and highest repetition [lo-hi]; at 64 B %lu round trips and %lu streamed messages per repetition (fewer for large messages)%s\n",
 		w->reps, w->reps == 1 ? "" : "s", w->lat_iters, w->st_msgs,
 		r->quick ? "; --quick: indicative only" : "");
+	fprintf(f, "percentiles: nearest rank, printed only where the samples support them (p90 from 10, p99 from 100, p99.9 from 1000)\n");
+	fprintf(f, "system calls: %s\n", r->calls_how);
 	if (kb_opts.verify_full)
 		fprintf(f, "payload: every message compared in full\n");
 	else
-		fprintf(f, "payload: every message checked (sequence number, a stamp per 4 KiB page, tail); whole body compared every %dth message and in warm-up\n",
+		fprintf(f, "payload: every message checked (sequence number, a stamp per 4 KiB page, tail); whole body compared every %dth message and in warm-up; kipc-shm-zc writes and reads every byte of every message\n",
 			KB_FULL_EVERY);
 	fprintf(f, "cpu time: user+system of both processes (getrusage), per streamed message or per round trip\n");
 	fprintf(f, "limits raised for the run (restored after): %s\n",
@@ -111,20 +138,28 @@ static void text_latency(FILE *f, const struct kb_report *r)
 
 	for (size_t i = 0; i < r->nres; i++) {
 		const struct kb_result *x = &r->res[i];
+		char b[4][16], sp[40] = "", c[16];
 
 		if (x->wl != KB_LATENCY || x->status)
 			continue;
 		if (!any) {
-			fprintf(f, "\nPing-pong round trip, microseconds\n");
-			fprintf(f, "%-14s %-5s %8s %9s %9s %9s %9s %9s %9s %10s\n",
+			fprintf(f, "\nPing-pong round trip, microseconds (p50 [lowest-highest repetition])\n");
+			fprintf(f, "%-28s %-5s %8s %8s %9s %-17s %8s %8s %8s %8s %9s %9s\n",
 				"mechanism", "cpus", "size", "min", "p50",
-				"p90", "p99", "p99.9", "max", "cpu us/rt");
+				"[spread]", "p90", "p99", "p99.9", "max",
+				"cpu us/rt", "calls/rt");
 			any = true;
 		}
-		fprintf(f, "%-14s %-5s %8s %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f %10.1f\n",
+		if (x->reps > 1)
+			snprintf(sp, sizeof(sp), "[%.1f-%.1f]", x->rv_lo / 1e3,
+				 x->rv_hi / 1e3);
+		fprintf(f, "%-28s %-5s %8s %8.1f %9.1f %-17s %8s %8s %8s %8.1f %9.1f %9s\n",
 			x->m->name, kb_pl_name(x->pl), kb_size_str(x->size),
-			x->min / 1e3, x->p50 / 1e3, x->p90 / 1e3, x->p99 / 1e3,
-			x->p999 / 1e3, x->max / 1e3, x->cpu_ns / 1e3);
+			x->min / 1e3, x->p50 / 1e3, sp,
+			us_or_dash(b[0], x->p90, pct_ok(x, 0.9)),
+			us_or_dash(b[1], x->p99, pct_ok(x, 0.99)),
+			us_or_dash(b[2], x->p999, pct_ok(x, 0.999)),
+			x->max / 1e3, x->cpu_ns / 1e3, calls_str(c, x->calls));
 	}
 }
 
@@ -135,44 +170,56 @@ static void text_stream(FILE *f, const struct kb_report *r)
 	for (size_t i = 0; i < r->nres; i++) {
 		const struct kb_result *x = &r->res[i];
 		double ref = ref_mbps(r, x->size);
+		char sp[40] = "", c[16];
 
 		if (x->wl != KB_STREAM || x->status)
 			continue;
 		if (x->m->copies > 1)
 			ref /= x->m->copies;
 		if (!any) {
-			fprintf(f, "\nOne-way streaming (%s)\n",
+			fprintf(f, "\nOne-way streaming (%s; MB/s [lowest-highest repetition])\n",
 				kb_sys.ncpus >= 2 ? "two CPUs" : "one CPU");
-			fprintf(f, "%-14s %8s %10s %11s %11s %6s %10s %7s\n",
-				"mechanism", "size", "MB/s", "msgs/s",
-				"cpu us/msg", "copies", "ref MB/s", "of ref");
+			fprintf(f, "%-28s %8s %10s %-19s %11s %11s %9s %6s %10s %7s\n",
+				"mechanism", "size", "MB/s", "[spread]",
+				"msgs/s", "cpu us/msg", "calls/msg", "copies",
+				"ref MB/s", "of ref");
 			any = true;
 		}
-		fprintf(f, "%-14s %8s %10.1f %11.0f %11.2f %6d %10.1f %6.0f%%\n",
-			x->m->name, kb_size_str(x->size), x->mbps, x->msgps,
-			x->cpu_ns / 1e3, x->m->copies, ref,
-			ref > 0 ? 100 * x->mbps / ref : 0);
+		if (x->reps > 1)
+			snprintf(sp, sizeof(sp), "[%.1f-%.1f]",
+				 x->rv_lo * x->size / 1e6,
+				 x->rv_hi * x->size / 1e6);
+		fprintf(f, "%-28s %8s %10.1f %-19s %11.0f %11.2f %9s %6d %10.1f %6.0f%%\n",
+			x->m->name, kb_size_str(x->size), x->mbps, sp, x->msgps,
+			x->cpu_ns / 1e3, calls_str(c, x->calls), x->m->copies,
+			ref, ref > 0 ? 100 * x->mbps / ref : 0);
 	}
 	if (any)
-		fprintf(f, "(ref: memcpy at that size divided by the copies the mechanism makes; zero-copy is held to one memcpy)\n");
+		fprintf(f, "(ref: memcpy at that size divided by the copies the mechanism makes; zero-copy is held to one memcpy; calls: system calls of both processes per message, counted by the kernel)\n");
 }
 
 static void text_ratios(FILE *f, const struct kb_report *r)
 {
 	if (!r->nratios)
 		return;
-	fprintf(f, "\nTargets (ratios measured in this run)\n");
+	fprintf(f, "\nTargets (ratios measured in this run; [lo-hi]: the ratio's range over the repetitions' extremes; \"noise\": the target lies inside it)\n");
 	for (size_t i = 0; i < r->nratios; i++) {
 		const struct kb_ratio *q = &r->ratios[i];
+		char range[40] = "";
 
-		if (q->value < 0)
-			fprintf(f, "  %-66s %7s  target %s %.1fx  n/a     (%s)\n",
+		if (q->value < 0) {
+			fprintf(f, "  %s\n      %7s  target %s %.1fx  n/a     (%s)\n",
 				q->name, "-", q->target_text, q->target,
 				q->detail);
-		else
-			fprintf(f, "  %-66s %6.2fx  target %s %.1fx  %-7s (%s)\n",
-				q->name, q->value, q->target_text, q->target,
-				ratio_met(q) ? "met" : "MISSED", q->detail);
+			continue;
+		}
+		if (q->lo != q->hi)
+			snprintf(range, sizeof(range), " [%.2f-%.2f]", q->lo,
+				 q->hi);
+		fprintf(f, "  %s\n      %6.2fx%s  target %s %.1fx  %s%s (%s)\n",
+			q->name, q->value, range, q->target_text, q->target,
+			ratio_met(q) ? "met" : "MISSED",
+			q->noise ? ", inside the noise" : "", q->detail);
 	}
 }
 
@@ -186,7 +233,7 @@ static void text_configs(FILE *f, const struct kb_report *r)
 
 		if (i && r->res[i - 1].m == m)
 			continue;
-		fprintf(f, "  %-14s %s\n", m->name, m->desc);
+		fprintf(f, "  %-28s %s\n", m->name, m->desc);
 		for (size_t j = i; j < r->nres && r->res[j].m == m; j++) {
 			const struct kb_result *x = &r->res[j];
 			bool seen = false, sfirst = true;
@@ -197,7 +244,7 @@ static void text_configs(FILE *f, const struct kb_report *r)
 				seen = !strcmp(r->res[k].config, x->config);
 			if (seen)
 				continue;
-			fprintf(f, "%s%s (", first ? "                 " : "; ",
+			fprintf(f, "%s%s (", first ? "                               " : "; ",
 				x->config);
 			first = false;
 			/* The sizes with this setting, once each. */
@@ -240,7 +287,7 @@ static void text_problems(FILE *f, const struct kb_report *r)
 		/* One line per mechanism and reason. */
 		if (prev && prev->m == x->m && !strcmp(prev->note, x->note))
 			continue;
-		fprintf(f, "  %-14s from %s: %s\n", x->m->name,
+		fprintf(f, "  %-28s from %s: %s\n", x->m->name,
 			kb_size_str(x->size), x->note);
 		prev = x;
 	}
@@ -253,7 +300,7 @@ static void text_problems(FILE *f, const struct kb_report *r)
 		if (!any)
 			fprintf(f, "\nFAILED\n");
 		any = true;
-		fprintf(f, "  %-14s %-7s %-5s %8s: %s\n", x->m->name,
+		fprintf(f, "  %-28s %-7s %-5s %8s: %s\n", x->m->name,
 			kb_wl_name(x->wl), kb_pl_name(x->pl),
 			kb_size_str(x->size), x->note);
 	}
@@ -326,6 +373,9 @@ int kb_report_json(const char *path, const struct kb_report *r)
 	fprintf(f, ",\n  \"payload_verify\": {\"enabled\": true, \"every_message\": \"sequence number, page stamps, tail\", \"full_compare_every\": %d},\n",
 		kb_opts.verify_full ? 1 : KB_FULL_EVERY);
 	fprintf(f, "  \"cpu_time\": \"user+system of both processes from getrusage, per message (stream) or round trip (latency)\",\n");
+	fprintf(f, "  \"syscalls\": ");
+	json_str(f, r->calls_how);
+	fprintf(f, ",\n");
 	fprintf(f, "  \"stream_placement\": \"%s\",\n",
 		kb_sys.ncpus >= 2 ? "split" : "same");
 	fprintf(f, "  \"runtime_s\": %.1f,\n  \"failed\": %u,\n",
@@ -360,18 +410,34 @@ int kb_report_json(const char *path, const struct kb_report *r)
 		if (x->wl == KB_LATENCY) {
 			json_num(f, "min_ns", ok ? x->min : nan, false);
 			json_num(f, "p50_ns", ok ? x->p50 : nan, false);
-			json_num(f, "p90_ns", ok ? x->p90 : nan, false);
-			json_num(f, "p99_ns", ok ? x->p99 : nan, false);
-			json_num(f, "p999_ns", ok ? x->p999 : nan, false);
+			json_num(f, "p90_ns", ok && pct_ok(x, 0.9) ? x->p90 : nan,
+				 false);
+			json_num(f, "p99_ns", ok && pct_ok(x, 0.99) ? x->p99 : nan,
+				 false);
+			json_num(f, "p999_ns",
+				 ok && pct_ok(x, 0.999) ? x->p999 : nan, false);
 			json_num(f, "max_ns", ok ? x->max : nan, false);
 			json_num(f, "cpu_ns_per_roundtrip", ok ? x->cpu_ns : nan,
 				 false);
+			json_num(f, "syscalls_per_roundtrip",
+				 ok && x->calls >= 0 ? x->calls : nan, false);
 		} else {
 			json_num(f, "mb_s", ok ? x->mbps : nan, false);
 			json_num(f, "msgs_s", ok ? x->msgps : nan, false);
 			json_num(f, "cpu_ns_per_msg", ok ? x->cpu_ns : nan,
 				 false);
+			json_num(f, "syscalls_per_msg",
+				 ok && x->calls >= 0 ? x->calls : nan, false);
 		}
+		/* Every repetition's main figure, in the order they ran. */
+		fprintf(f, "\"rep_%s\": [", x->wl == KB_LATENCY ? "p50_ns" :
+			"msgs_s");
+		for (unsigned int k = 0; ok && k < x->reps; k++)
+			fprintf(f, "%s%.6g", k ? ", " : "", x->rv[k]);
+		fprintf(f, "], ");
+		if (x->m->uring_depth)
+			fprintf(f, "\"uring_depth\": %u, \"sqpoll\": %s, ",
+				x->m->uring_depth, x->m->sqpoll ? "true" : "false");
 		fprintf(f, "\"verified\": %llu, \"verified_full\": %llu, \"config\": ",
 			(unsigned long long)x->verified,
 			(unsigned long long)x->verified_full);
@@ -391,8 +457,10 @@ int kb_report_json(const char *path, const struct kb_report *r)
 		if (q->value < 0)
 			fprintf(f, "\"value\": null, \"met\": null, ");
 		else
-			fprintf(f, "\"value\": %.4g, \"met\": %s, ", q->value,
-				ratio_met(q) ? "true" : "false");
+			fprintf(f, "\"value\": %.4g, \"lo\": %.4g, \"hi\": %.4g, \"met\": %s, \"inside_noise\": %s, ",
+				q->value, q->lo, q->hi,
+				ratio_met(q) ? "true" : "false",
+				q->noise ? "true" : "false");
 		fprintf(f, "\"detail\": ");
 		json_str(f, q->detail);
 		fputc('}', f);
@@ -406,6 +474,12 @@ int kb_report_json(const char *path, const struct kb_report *r)
 }
 
 /* --- CSV -------------------------------------------------------------------- */
+
+static const char *pct_str(char *b, double v)
+{
+	snprintf(b, 32, "%.0f", v);
+	return b;
+}
 
 /* Plain fields: no separators or quotes inside, for awk and gnuplot. */
 static void csv_str(FILE *f, const char *s)
@@ -422,23 +496,24 @@ int kb_report_csv(const char *path, const struct kb_report *r)
 		fprintf(stderr, "kipc-bench: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	fprintf(f, "mechanism,workload,placement,size,status,reps,count,min_ns,p50_ns,p90_ns,p99_ns,p999_ns,max_ns,mb_s,msgs_s,cpu_ns_per_msg,copies,verified,verified_full,config,note\n");
+	fprintf(f, "mechanism,workload,placement,size,status,reps,count,min_ns,p50_ns,p90_ns,p99_ns,p999_ns,max_ns,mb_s,msgs_s,cpu_ns_per_msg,copies,verified,verified_full,config,note,rep_lo,rep_hi,rep_values,syscalls_per_msg\n");
 	for (size_t i = 0; i < r->nref; i++)
-		fprintf(f, "memcpy,reference,same,%zu,ok,,,,,,,,,%.6g,,,1,,,,\n",
+		fprintf(f, "memcpy,reference,same,%zu,ok,,,,,,,,,%.6g,,,1,,,,,,,,\n",
 			r->ref[i].size, r->ref[i].mbps);
 	/* A call's cost as its p50, its cap as a message rate. */
 	for (int c = 0; c < KB_NCALLS; c++) {
 		const struct kb_call_ref *x = &r->calls[c];
 
 		if (x->ns > 0)
-			fprintf(f, "syscall-%s,reference,same,0,ok,3,,,%.6g,,,,,,%.6g,,0,,,,\n",
+			fprintf(f, "syscall-%s,reference,same,0,ok,3,,,%.6g,,,,,,%.6g,,0,,,,,,,,1\n",
 				x->name, x->ns, 1e9 / x->ns);
 		else
-			fprintf(f, "syscall-%s,reference,same,0,skipped,,,,,,,,,,,,0,,,,not measured\n",
+			fprintf(f, "syscall-%s,reference,same,0,skipped,,,,,,,,,,,,0,,,,not measured,,,,\n",
 				x->name);
 	}
 	for (size_t i = 0; i < r->nres; i++) {
 		const struct kb_result *x = &r->res[i];
+		char pb[3][32];
 
 		fprintf(f, "%s,%s,%s,%zu,%s,%u,%lu,", x->m->name,
 			kb_wl_name(x->wl), kb_pl_name(x->pl), x->size,
@@ -447,8 +522,11 @@ int kb_report_csv(const char *path, const struct kb_report *r)
 		if (x->status)
 			fprintf(f, ",,,,,,,,,");
 		else if (x->wl == KB_LATENCY)
-			fprintf(f, "%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,,,%.0f,",
-				x->min, x->p50, x->p90, x->p99, x->p999,
+			fprintf(f, "%.0f,%.0f,%s,%s,%s,%.0f,,,%.0f,",
+				x->min, x->p50,
+				pct_ok(x, 0.9) ? pct_str(pb[0], x->p90) : "",
+				pct_ok(x, 0.99) ? pct_str(pb[1], x->p99) : "",
+				pct_ok(x, 0.999) ? pct_str(pb[2], x->p999) : "",
 				x->max, x->cpu_ns);
 		else
 			fprintf(f, ",,,,,,%.6g,%.6g,%.0f,", x->mbps, x->msgps,
@@ -459,159 +537,22 @@ int kb_report_csv(const char *path, const struct kb_report *r)
 		csv_str(f, x->config);
 		fputc(',', f);
 		csv_str(f, x->note);
-		fputc('\n', f);
+		/* The spread and each repetition: p50_ns (latency), msgs/s. */
+		if (x->status) {
+			fprintf(f, ",,,,\n");
+			continue;
+		}
+		fprintf(f, ",%.6g,%.6g,", x->rv_lo, x->rv_hi);
+		for (unsigned int k = 0; k < x->reps; k++)
+			fprintf(f, "%s%.6g", k ? ";" : "", x->rv[k]);
+		if (x->calls >= 0)
+			fprintf(f, ",%.3f\n", x->calls);
+		else
+			fprintf(f, ",\n");
 	}
 	if (fclose(f)) {
 		fprintf(stderr, "kipc-bench: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	return 0;
-}
-
-/* --- gnuplot ---------------------------------------------------------------- */
-
-/*
- * The same charts scripts/bench-plot draws from bench.csv on a host:
- * latency-same, latency-split (p50 round trip), throughput (MB/s, with
- * the memcpy references) and msgrate (messages/s), each PNG and SVG.
- */
-static void plot_chart(FILE *f, const struct kb_report *r, const char *file,
-		       const char *title, const char *ylabel,
-		       enum kb_workload wl, enum kb_placement pl, char what)
-{
-	const struct kb_mech *mechs[64];
-	size_t nm = 0, k;
-	int blocks = 0;
-
-	for (size_t i = 0; i < r->nres; i++) {
-		const struct kb_result *x = &r->res[i];
-
-		if (x->wl != wl || x->status || (wl == KB_LATENCY && x->pl != pl))
-			continue;
-		for (k = 0; k < nm && mechs[k] != x->m; k++)
-			;
-		if (k == nm && nm < 64)
-			mechs[nm++] = x->m;
-	}
-	if (!nm)
-		return;
-	for (k = 0; k < nm; k++) {
-		fprintf(f, "$%s_%zu << EOD\n", file, k);
-		for (size_t i = 0; i < r->nres; i++) {
-			const struct kb_result *x = &r->res[i];
-			double v = what == 'L' ? x->p50 / 1e3 :
-				   what == 'B' ? x->mbps : x->msgps;
-
-			if (x->m != mechs[k] || x->wl != wl || x->status ||
-			    (wl == KB_LATENCY && x->pl != pl))
-				continue;
-			fprintf(f, "%zu %.6g\n", x->size, v);
-		}
-		fprintf(f, "EOD\n");
-	}
-	if (what == 'B') {
-		fprintf(f, "$%s_ref << EOD\n", file);
-		for (size_t i = 0; i < r->nref; i++)
-			fprintf(f, "%zu %.6g %.6g\n", r->ref[i].size,
-				r->ref[i].mbps, r->ref[i].mbps / 2);
-		fprintf(f, "EOD\n");
-	}
-	fprintf(f, "set title \"%s\"\nset ylabel \"%s\"\n", title, ylabel);
-	fprintf(f, "set terminal svg size 900,560 noenhanced font \"sans,11\" background rgb \"white\"\n");
-	fprintf(f, "set output \"%s.svg\"\nplot ", file);
-	for (k = 0; k < nm; k++)
-		fprintf(f, "%s$%s_%zu using 1:2 with linespoints lw 1.5 pt %zu dt %zu title \"%s\"",
-			blocks++ ? ", \\\n     " : "", file, k, k % 13 + 1,
-			k / 8 + 1, mechs[k]->name);
-	if (what == 'B')
-		fprintf(f, ", \\\n     $%s_ref using 1:2 with lines lc rgb \"black\" lw 2 dt 2 title \"memcpy (1 copy)\", \\\n     $%s_ref using 1:3 with lines lc rgb \"gray40\" lw 2 dt 3 title \"memcpy/2 (2 copies)\"",
-			file, file);
-	fprintf(f, "\n");
-	fprintf(f, "set terminal pngcairo size 900,560 noenhanced font \"sans,10\"\n");
-	fprintf(f, "set output \"%s.png\"\nreplot\nunset output\n", file);
-}
-
-static bool in_path(const char *prog)
-{
-	const char *path = getenv("PATH");
-	char buf[512];
-
-	if (!path)
-		path = "/usr/bin:/bin";
-	while (*path) {
-		size_t n = strcspn(path, ":");
-
-		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path, prog);
-		if (!access(buf, X_OK))
-			return true;
-		path += n + (path[n] == ':');
-	}
-	return false;
-}
-
-int kb_report_plot(const char *dir, const struct kb_report *r)
-{
-	char path[600], sub[200];
-	int st;
-	pid_t pid;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/bench.csv", dir);
-	if (kb_report_csv(path, r))
-		return -1;
-	snprintf(path, sizeof(path), "%s/bench.gp", dir);
-	f = fopen(path, "w");
-	if (!f) {
-		fprintf(stderr, "kipc-bench: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	snprintf(sub, sizeof(sub), "kernel %s, %s", r->kernel, r->date);
-	fprintf(f, "# kipc-bench charts, %s\n", sub);
-	fprintf(f, "set logscale x 2\nset logscale y 10\nset grid\n");
-	fprintf(f, "set xlabel \"message size (%s)\"\nset xtics (", sub);
-	for (size_t i = 0; i < r->nref; i++)
-		fprintf(f, "%s\"%s\" %zu", i ? ", " : "",
-			kb_size_str(r->ref[i].size), r->ref[i].size);
-	/* eventfd and signals are measured at 8 B whatever the sizes. */
-	if (!r->nref || r->ref[0].size > 8)
-		fprintf(f, "%s\"8 B\" 8", r->nref ? ", " : "");
-	fprintf(f, ")\nset xrange [%g:%g]\n", 8 / 1.6,
-		(r->nref ? r->ref[r->nref - 1].size : 8) * 1.6);
-	fprintf(f, "set key outside right top noenhanced\n");
-	plot_chart(f, r, "latency_same", "Ping-pong round trip, both processes on one CPU",
-		   "p50 round trip (us)", KB_LATENCY, KB_SAME, 'L');
-	plot_chart(f, r, "latency_split", "Ping-pong round trip, processes on two CPUs",
-		   "p50 round trip (us)", KB_LATENCY, KB_SPLIT, 'L');
-	plot_chart(f, r, "throughput", "One-way streaming throughput",
-		   "MB/s", KB_STREAM, KB_SPLIT, 'B');
-	plot_chart(f, r, "msgrate", "One-way streaming message rate",
-		   "messages/s", KB_STREAM, KB_SPLIT, 'M');
-	if (fclose(f))
-		return -1;
-	if (!in_path("gnuplot")) {
-		fprintf(stderr, "kipc-bench: gnuplot not found: wrote %s/bench.gp and bench.csv; on a host with gnuplot run scripts/bench-plot %s\n",
-			dir, dir);
-		return 0;
-	}
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		if (chdir(dir))
-			_exit(127);
-		execlp("gnuplot", "gnuplot", "bench.gp", (char *)NULL);
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
-		fprintf(stderr, "kipc-bench: gnuplot failed on %s/bench.gp\n",
-			dir);
-		return -1;
-	}
-	fprintf(stderr, "kipc-bench: charts in %s: latency_same, latency_split, throughput, msgrate (.png, .svg)\n",
-		dir);
 	return 0;
 }

@@ -39,6 +39,11 @@ struct kb_opts kb_opts = {
  * reordered, stale or torn message or page fails) and compares the whole
  * body with the pattern for every 64th message and all warm-up messages
  * (--verify-full: every message).
+ *
+ * A zero-copy ring (KB_F_TOUCH_ALL) is held to what zero copy means: the
+ * producer builds every byte of each message in place and the consumer
+ * reads every byte where it lies (kb_payload_write_all/read_all), so the
+ * bytes a stream copies twice are at least written and read once here.
  */
 
 static uint8_t *kb_template;
@@ -83,6 +88,51 @@ void kb_payload_stamp(uint8_t *buf, size_t len, uint64_t seq)
 		put64(buf + off, page_stamp(seq, off));
 	if (len >= 16)
 		put64(buf + len - 8, ~seq);
+}
+
+/* Every 64-bit word a function of the sequence number and its offset. */
+#define KB_WORD_MUL	0x9e3779b97f4a7c15ull
+#define KB_WORD_STEP	0x100000001b3ull
+
+void kb_payload_write_all(uint8_t *buf, size_t len, uint64_t seq)
+{
+	uint64_t v = seq * KB_WORD_MUL;
+	size_t off;
+
+	for (off = 0; off + 8 <= len; off += 8) {
+		v += KB_WORD_STEP;
+		put64(buf + off, v);
+	}
+	v += KB_WORD_STEP;
+	for (; off < len; off++, v >>= 8)
+		buf[off] = (uint8_t)v;
+}
+
+int kb_payload_read_all(const uint8_t *buf, size_t len, uint64_t seq,
+			char *why, size_t whylen)
+{
+	uint64_t v = seq * KB_WORD_MUL, bad = 0;
+	size_t off;
+
+	/* No early exit in the loop: every byte is read, as a consumer would. */
+	for (off = 0; off + 8 <= len; off += 8) {
+		v += KB_WORD_STEP;
+		bad |= get64(buf + off) ^ v;
+	}
+	v += KB_WORD_STEP;
+	for (; off < len; off++, v >>= 8)
+		bad |= buf[off] ^ (uint8_t)v;
+	if (!bad)
+		return 0;
+	v = seq * KB_WORD_MUL;
+	for (off = 0; off + 8 <= len; off += 8) {
+		v += KB_WORD_STEP;
+		if (get64(buf + off) != v)
+			break;
+	}
+	snprintf(why, whylen, "message %llu: byte range at %zu is stale or torn",
+		 (unsigned long long)seq, off);
+	return -1;
 }
 
 static int body_check(const uint8_t *buf, size_t from, size_t to,
@@ -162,6 +212,9 @@ void kb_sizing(struct kb_ctx *c, size_t size, enum kb_workload wl)
 	if (c->depth > KB_MAX_BATCH)
 		c->depth = KB_MAX_BATCH;
 	c->batch = kb_opts.batch < c->depth ? kb_opts.batch : c->depth;
+	/* io_uring: the submissions per io_uring_enter() are the variant's. */
+	if (c->m && c->m->uring_depth)
+		c->batch = c->m->uring_depth;
 }
 
 /* --- the loops ------------------------------------------------------------ */
@@ -177,6 +230,7 @@ struct kb_loop {
 	uint64_t verified, verified_full;
 	uint64_t batch_calls;	/* RECV_BATCH calls of the measured phase */
 	uint64_t cpu0, cpu1;
+	uint64_t calls;		/* system calls of the timed phase, ~0: unknown */
 	uint64_t *samples;
 	uint64_t t0, t1;
 	int ctl_in, ctl_out;
@@ -189,6 +243,13 @@ static int check(struct kb_loop *l, const void *p, uint64_t seq)
 		    seq % KB_FULL_EVERY == 0;
 	char why[160];
 
+	if (l->m->flags & KB_F_TOUCH_ALL) {
+		if (kb_payload_read_all(p, l->len, seq, why, sizeof(why)))
+			return kb_fail(l->c, "payload check failed: %s", why);
+		l->verified++;
+		l->verified_full++;
+		return 0;
+	}
 	if (kb_payload_check(p, l->len, seq, full, why, sizeof(why)))
 		return kb_fail(l->c, "payload check failed: %s", why);
 	l->verified++;
@@ -218,7 +279,16 @@ static int recv_done(struct kb_loop *l, int ch)
 	return l->m->recv_end ? l->m->recv_end(l->c, ch) : 0;
 }
 
-/* Send message seq: stamped in place, or stamped in sbuf (or echoed). */
+/* Write message seq where it is sent from: every byte, or the stamps. */
+static void build(struct kb_loop *l, void *p, uint64_t seq)
+{
+	if (l->m->flags & KB_F_TOUCH_ALL)
+		kb_payload_write_all(p, l->len, seq);
+	else
+		kb_payload_stamp(p, l->len, seq);
+}
+
+/* Send message seq: built in place, or stamped in sbuf (or echoed). */
 static int send_msg(struct kb_loop *l, int ch, uint64_t seq, void *echo)
 {
 	struct kb_ctx *c = l->c;
@@ -228,7 +298,7 @@ static int send_msg(struct kb_loop *l, int ch, uint64_t seq, void *echo)
 		p = l->m->send_begin(c, ch);
 		if (!p)
 			return -1;
-		kb_payload_stamp(p, l->len, seq);
+		build(l, p, seq);
 		return l->m->send_end(c, ch);
 	}
 	if (!echo) {
@@ -274,12 +344,13 @@ static int latency_parent(struct kb_loop *l)
 		if (i == l->warm) {
 			l->cpu0 = kb_cpu_ns();
 			l->t0 = kb_now_ns();
+			kb_calls_start();
 		}
 		if (m->send_begin) {
 			p = m->send_begin(c, KB_CH_P2C);
 			if (!p)
 				return -1;
-			kb_payload_stamp(p, l->len, i);
+			build(l, p, i);
 			t0 = kb_now_ns();
 			if (m->send_end(c, KB_CH_P2C))
 				return -1;
@@ -304,6 +375,10 @@ static int latency_parent(struct kb_loop *l)
 		if (i >= l->warm)
 			l->samples[i - l->warm] = t1 - t0;
 	}
+	l->calls = kb_calls_stop();
+	/* The two clock readings per round trip are the benchmark's. */
+	if (l->calls != ~0ull)
+		l->calls -= (uint64_t)(2 * l->n * kb_clock_calls + 0.5);
 	l->t1 = kb_now_ns();
 	l->cpu1 = kb_cpu_ns();
 	return 0;
@@ -316,12 +391,15 @@ static int latency_child(struct kb_loop *l)
 	if (ctl_wait(l, 'G'))
 		return -1;
 	for (unsigned long i = 0; i < l->warm + l->n; i++) {
-		if (i == l->warm)
+		if (i == l->warm) {
 			l->cpu0 = kb_cpu_ns();
+			kb_calls_start();
+		}
 		if (recv_msg(l, KB_CH_P2C, i, &p) ||
 		    send_msg(l, KB_CH_C2P, i, p) || recv_done(l, KB_CH_P2C))
 			return -1;
 	}
+	l->calls = kb_calls_stop();
 	l->cpu1 = kb_cpu_ns();
 	return 0;
 }
@@ -339,7 +417,7 @@ static int send_range(struct kb_loop *l, unsigned long a, unsigned long b)
 	for (i = a; i < b; i += k) {
 		k = b - i < l->c->batch ? b - i : l->c->batch;
 		for (unsigned long j = 0; j < k; j++)
-			kb_payload_stamp(l->bufs[j], l->len, i + j);
+			build(l, l->bufs[j], i + j);
 		if (l->m->send_batch(l->c, KB_CH_C2P, l->bufs, k, l->len))
 			return -1;
 	}
@@ -385,8 +463,12 @@ static int stream_parent(struct kb_loop *l)
 		return -1;
 	l->cpu0 = kb_cpu_ns();
 	l->t0 = kb_now_ns();
-	if (ctl_send(l, 'T') || recv_range(l, l->warm, l->warm + l->n))
+	if (ctl_send(l, 'T'))
 		return -1;
+	kb_calls_start();
+	if (recv_range(l, l->warm, l->warm + l->n))
+		return -1;
+	l->calls = kb_calls_stop();
 	l->t1 = kb_now_ns();
 	l->cpu1 = kb_cpu_ns();
 	return 0;
@@ -397,8 +479,10 @@ static int stream_child(struct kb_loop *l)
 	if (ctl_wait(l, 'G') || send_range(l, 0, l->warm) || ctl_wait(l, 'T'))
 		return -1;
 	l->cpu0 = kb_cpu_ns();
+	kb_calls_start();
 	if (send_range(l, l->warm, l->warm + l->n))
 		return -1;
+	l->calls = kb_calls_stop();
 	l->cpu1 = kb_cpu_ns();
 	return 0;
 }
@@ -411,6 +495,7 @@ struct kb_child_res {
 	int status;
 	char err[240];
 	uint64_t cpu_ns;
+	uint64_t calls;
 	uint64_t verified, verified_full;
 };
 
@@ -472,6 +557,7 @@ static void child_main(struct kb_loop *l, int cpu)
 	res.status = rc;
 	snprintf(res.err, sizeof(res.err), "%s", rc ? c->err : "");
 	res.cpu_ns = l->cpu1 - l->cpu0;
+	res.calls = l->calls;
 	res.verified = l->verified;
 	res.verified_full = l->verified_full;
 	if (write(l->ctl_out, &res, sizeof(res)) != sizeof(res))
@@ -655,6 +741,8 @@ done:
 	out->count = l.n;
 	out->elapsed_ns = l.t1 - l.t0;
 	out->cpu_ns = (l.cpu1 - l.cpu0) + cres.cpu_ns;
+	out->calls = l.calls == ~0ull || cres.calls == ~0ull ? ~0ull :
+		     l.calls + cres.calls;
 	out->verified = l.verified + cres.verified;
 	out->verified_full = l.verified_full + cres.verified_full;
 	if (wl == KB_LATENCY) {

@@ -3,7 +3,8 @@
  * Section 2, message queue: SysV msgsnd/msgrcv, POSIX mq and
  * /dev/kipc/mq0 side by side.  User-defined types and selection by type,
  * a message outliving its sender, one queue for both directions (type =
- * pid), and the size limits.
+ * pid), the size limits, and the queue driven from io_uring (many typed
+ * messages in one system call), which SysV cannot be.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include <sys/ipc.h>
 #include <sys/msg.h>
 
+#include <liburing.h>
 #include <linux/kipc.h>
 
 #include "demo.h"
@@ -602,6 +604,117 @@ static void limits(void)
 	close_q(&kq);
 }
 
+/* --- io_uring: many messages, one system call --------------------------- */
+
+#define URING_MSGS 8
+
+/* Queue n typed commands (SEND or RECV) on mq0, linked so they run in order. */
+static void uring_prep_mq(struct io_uring *ring, int fd, unsigned int op,
+			  struct kipc_mq_msg *m, struct kipc_mq_uring_cmd *cmd,
+			  unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+		cmd[i] = (struct kipc_mq_uring_cmd){ .arg = (uintptr_t)&m[i] };
+		io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
+		sqe->cmd_op = op;
+		memcpy(sqe->cmd, &cmd[i], sizeof(cmd[i]));
+		sqe->user_data = i;
+		if (i + 1 < n)
+			sqe->flags |= IOSQE_IO_LINK;
+	}
+}
+
+/* One io_uring_enter(): submit n, wait for n; results by index. */
+static int uring_run(struct io_uring *ring, int *res, unsigned int n)
+{
+	struct io_uring_cqe *cqe;
+	int rc = io_uring_submit_and_wait(ring, n);
+
+	if (rc < 0)
+		return rc;
+	for (unsigned int i = 0; i < n; i++) {
+		rc = io_uring_peek_cqe(ring, &cqe);
+		if (rc < 0)
+			return rc;
+		if (cqe->user_data < n)
+			res[cqe->user_data] = cqe->res;
+		io_uring_cqe_seen(ring, cqe);
+	}
+	return 0;
+}
+
+static void uring(void)
+{
+	struct kipc_mq_uring_cmd cmd[URING_MSGS];
+	struct kipc_mq_msg m[URING_MSGS];
+	char text[URING_MSGS][16], got[URING_MSGS][16];
+	struct q kq = { .fd = -1 };
+	int res[URING_MSGS], rc;
+	struct io_uring ring;
+	bool ok = true;
+
+	out_part("io_uring: many messages, one system call");
+	out_say("Each msgsnd() or msgrcv() is a system call of its own, on a queue id that no");
+	out_say("file descriptor stands for: io_uring cannot submit them, so SysV pays one");
+	out_say("kernel entry per message. /dev/kipc/mq0 is a file, and io_uring carries its");
+	out_say("typed KIPC_MQ_SEND and KIPC_MQ_RECV as IORING_OP_URING_CMD: %d sends in one", URING_MSGS);
+	out_say("submission, %d receives in another, one io_uring_enter() each.", URING_MSGS);
+	out_note("SysV msg: no descriptor, nothing io_uring can drive (one msgsnd() per message)");
+	if (!open_kipc(&kq, O_RDWR))
+		return;
+	rc = io_uring_queue_init(URING_MSGS, &ring, 0);
+	if (rc < 0) {
+		out_skip("io_uring_queue_init: %s: this kernel gives no io_uring here",
+			 strerror(-rc));
+		close_q(&kq);
+		return;
+	}
+	for (unsigned int i = 0; i < URING_MSGS; i++) {
+		snprintf(text[i], sizeof(text[i]), "message %u", i + 1);
+		m[i] = (struct kipc_mq_msg){
+			.type = i + 1,
+			.buf = (uintptr_t)text[i],
+			.len = strlen(text[i]) + 1,
+		};
+	}
+	uring_prep_mq(&ring, kq.fd, KIPC_MQ_SEND, m, cmd, URING_MSGS);
+	rc = uring_run(&ring, res, URING_MSGS);
+	if (rc < 0) {
+		out_skip("io_uring_enter: %s", strerror(-rc));
+	} else if (res[0] == -EOPNOTSUPP || res[0] == -EINVAL) {
+		out_skip("kipc mq0: io_uring's command gets %s: this module has no uring_cmd yet",
+			 errno_name(-res[0]));
+	} else {
+		for (unsigned int i = 0; i < URING_MSGS; i++)
+			ok &= res[i] == 0;
+		check(ok, "kipc mq0: %d typed sends, one submission, one io_uring_enter(): all completed",
+		      URING_MSGS);
+		for (unsigned int i = 0; i < URING_MSGS; i++)
+			m[i] = (struct kipc_mq_msg){
+				.buf = (uintptr_t)got[i],
+				.len = sizeof(got[i]),
+				.flags = KIPC_MQ_NOWAIT,
+			};
+		uring_prep_mq(&ring, kq.fd, KIPC_MQ_RECV, m, cmd, URING_MSGS);
+		rc = uring_run(&ring, res, URING_MSGS);
+		ok = rc == 0;
+		for (unsigned int i = 0; ok && i < URING_MSGS; i++)
+			ok = res[i] == (int)strlen(text[i]) + 1 &&
+			     m[i].type == (long)i + 1 && !strcmp(got[i], text[i]);
+		check(ok, "kipc mq0: %d receives in one io_uring_enter(): types 1 to %d in order, texts intact",
+		      URING_MSGS, URING_MSGS);
+		if (ok)
+			out_say("  first: type %lld \"%s\", last: type %lld \"%s\"",
+				(long long)m[0].type, got[0],
+				(long long)m[URING_MSGS - 1].type,
+				got[URING_MSGS - 1]);
+	}
+	io_uring_queue_exit(&ring);
+	close_q(&kq);
+}
+
 void demo_mq(void)
 {
 	out_say("A message queue is a list of messages kept in the kernel. Sending copies");
@@ -611,4 +724,5 @@ void demo_mq(void)
 	outlive();
 	both_ways();
 	limits();
+	uring();
 }
