@@ -439,7 +439,10 @@ static long kipc_mq_msg_cmd(struct file *file, unsigned int cmd,
  * io_uring: the same four commands.  The inline attempt must not sleep:
  * where it would, -EAGAIN has io_uring retry the command from its worker,
  * which may, and which cancellation (io_uring_prep_cancel(), closing the
- * ring, exiting) interrupts like a signal.
+ * ring, exiting) interrupts like a signal.  Any other result is posted
+ * with io_uring_cmd_done(): io_uring takes a positive return value of
+ * ->uring_cmd() for a failure, which would cancel the commands linked
+ * after it.
  */
 static int kipc_mq_uring_cmd(struct io_uring_cmd *ioucmd,
 			     unsigned int issue_flags)
@@ -463,10 +466,13 @@ static int kipc_mq_uring_cmd(struct io_uring_cmd *ioucmd,
 		io |= KIPC_MQ_IO_NOSLEEP;
 	ret = kipc_mq_msg_cmd(ioucmd->file, ioucmd->cmd_op,
 			      u64_to_user_ptr(READ_ONCE(c->arg)), io);
+	if (ret == -EAGAIN && (io & KIPC_MQ_IO_NOSLEEP))
+		return -EAGAIN;
 	/* A completion cannot be restarted: interrupted is EINTR. */
 	if (ret == -ERESTARTNOHAND)
 		ret = -EINTR;
-	return ret;
+	io_uring_cmd_done(ioucmd, ret, 0, issue_flags);
+	return -EIOCBQUEUED;
 }
 
 /* --- the other ioctls --------------------------------------------------------- */
