@@ -67,6 +67,7 @@
 
 #include "kselftest_harness.h"
 #include "kipc_ksft.h"
+#include "kipc_proc.h"
 
 #define MAXLEN 8192
 
@@ -773,47 +774,6 @@ static void on_usr1(int sig)
 	(void)sig;
 	if (write(sig_pipe[1], &c, 1) != 1)
 		_exit(99);
-}
-
-static int read_text(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
-}
-
-/*
- * Wait until task @tid sleeps (state S) inside syscall @nr.  The kernel
- * fills /proc/PID/syscall only for a task that is off the CPU.
- */
-static int wait_sleeping(pid_t tid, long nr)
-{
-	char path[64], buf[512], *p;
-	int i;
-
-	for (i = 0; i < 60000; i++) {
-		snprintf(path, sizeof(path), "/proc/%d/stat", tid);
-		if (read_text(path, buf, sizeof(buf)))
-			return -1;
-		p = strrchr(buf, ')');
-		if (p && p[1] == ' ' && p[2] == 'S') {
-			snprintf(path, sizeof(path), "/proc/%d/syscall", tid);
-			if (read_text(path, buf, sizeof(buf)))
-				return -1;
-			if (strtol(buf, &p, 10) == nr && p != buf)
-				return 0;
-		}
-		usleep(500);
-	}
-	return -1;
 }
 
 enum sig_case {

@@ -42,6 +42,7 @@
 #include "kipc_ksft.h"
 #include "kipc_caps.h"
 #include "kipc_nl.h"
+#include "kipc_proc.h"
 
 /*
  * TEST_F()'s wrapper in kselftest_harness.h keeps a local across setjmp();
@@ -153,68 +154,6 @@ static int mq_reset(int fd)
 		    KIPC_MQ_DEF_MSGS))
 		return -1;
 	return ioctl(fd, KIPC_MQ_FLUSH) < 0 ? -1 : 0;
-}
-
-static pid_t spawn(void)
-{
-	pid_t pid = fork();
-
-	if (pid == 0)
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-	return pid;
-}
-
-/* The child's exit status, 128 + signal if killed, -1 on error. */
-static int reap(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + WTERMSIG(status);
-}
-
-static int read_file(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
-}
-
-/*
- * Wait until task @tid sleeps (state S) inside syscall @nr.  The kernel
- * fills /proc/PID/syscall only for a task that is off the CPU.
- */
-static int wait_sleeping(pid_t tid, long nr)
-{
-	char path[64], buf[512], *p;
-	int i;
-
-	for (i = 0; i < 60000; i++) {
-		snprintf(path, sizeof(path), "/proc/%d/stat", tid);
-		if (read_file(path, buf, sizeof(buf)))
-			return -1;
-		p = strrchr(buf, ')');
-		if (p && p[1] == ' ' && p[2] == 'S') {
-			snprintf(path, sizeof(path), "/proc/%d/syscall", tid);
-			if (read_file(path, buf, sizeof(buf)))
-				return -1;
-			if (strtol(buf, &p, 10) == nr && p != buf)
-				return 0;
-		}
-		usleep(500);
-	}
-	return -1;
 }
 
 static long vol_switches(pid_t pid)

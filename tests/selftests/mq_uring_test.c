@@ -35,6 +35,7 @@
 #include "kselftest_harness.h"
 #include "kipc_ksft.h"
 #include "kipc_nl.h"
+#include "kipc_proc.h"
 
 /* TEST_F()'s wrapper keeps a local across setjmp(); it never changes. */
 #pragma GCC diagnostic ignored "-Wclobbered"
@@ -84,26 +85,6 @@ static int mq_reset(int fd)
 	    ioctl(fd, KIPC_MQ_SET_FILEOPTS, &o))
 		return -1;
 	return ioctl(fd, KIPC_MQ_FLUSH) < 0 ? -1 : 0;
-}
-
-static pid_t spawn(void)
-{
-	pid_t pid = fork();
-
-	if (pid == 0)
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-	return pid;
-}
-
-static int reap(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + WTERMSIG(status);
 }
 
 /* --- the queue's figures from netlink ------------------------------------ */
