@@ -69,62 +69,6 @@ void kipc_devbase_del(struct kipc_devbase *base);
 void kipc_devbase_opened(struct kipc_devbase *base);
 void kipc_devbase_closed(struct kipc_devbase *base);
 
-/*
- * Small copies, of at most KIPC_SMALL_COPY bytes, between user space and
- * a buffer of the module whose bounds the caller guarantees (a slot of a
- * slab object, an offset of a ring), inside one user access window, as
- * filldir() copies names: for a few dozen bytes the hardened-usercopy
- * check of copy_{to,from}_user(), which finds the object the kernel
- * pointer lies in, and its string instruction cost more than the copy;
- * for the same reason they are inline.  In word by word, since x86 has
- * no unsafe_copy_from_user(); @from may be unaligned, hence the
- * condition (as in strncpy_from_user()).  0, or -EFAULT with an unknown
- * part copied: a caller that must count redoes the copy the usual way.
- * With page faults disabled they may run under a spinlock, and fail
- * rather than fault a page in.
- */
-#define KIPC_SMALL_COPY 256
-
-static __always_inline int kipc_copy_to_user_small(void __user *to,
-						   const void *from, size_t n)
-{
-	if (WARN_ON_ONCE(n > KIPC_SMALL_COPY))
-		return copy_to_user(to, from, n) ? -EFAULT : 0;
-	if (!user_write_access_begin(to, n))
-		return -EFAULT;
-	unsafe_copy_to_user(to, from, n, efault);
-	user_write_access_end();
-	return 0;
-efault:
-	user_write_access_end();
-	return -EFAULT;
-}
-
-static __always_inline int
-kipc_copy_from_user_small(void *to, const void __user *from, size_t n)
-{
-	const u8 __user *src = from;
-	u8 *dst = to;
-
-	if (WARN_ON_ONCE(n > KIPC_SMALL_COPY) ||
-	    !IS_ENABLED(CONFIG_HAVE_EFFICIENT_UNALIGNED_ACCESS))
-		return copy_from_user(to, from, n) ? -EFAULT : 0;
-	if (!user_read_access_begin(src, n))
-		return -EFAULT;
-	for (; n >= sizeof(u64); n -= sizeof(u64)) {
-		unsafe_get_user(*(u64 *)dst, (const u64 __user *)src, efault);
-		dst += sizeof(u64);
-		src += sizeof(u64);
-	}
-	for (; n; n--)
-		unsafe_get_user(*dst++, src++, efault);
-	user_read_access_end();
-	return 0;
-efault:
-	user_read_access_end();
-	return -EFAULT;
-}
-
 /* Events a device may send per second (see kipc_devbase_add()). */
 #define KIPC_EVENT_BURST 100
 

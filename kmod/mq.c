@@ -564,10 +564,10 @@ unsigned int kipc_mq_recv(struct kipc_mq *q, const struct kipc_mq_sel *sels,
 			  unsigned int io, int *err)
 {
 	struct kipc_mq_kmsg *m, *copy = NULL;
+	unsigned int i = 0;
+	bool waited = false;
 	struct kipc_mq_waiter w;
 	struct kipc_mq_wake wk;
-	bool waited = false;
-	unsigned int i = 0;
 	int ret = 0;
 
 	kipc_mq_wake_init(&wk);
