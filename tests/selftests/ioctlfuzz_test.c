@@ -39,6 +39,7 @@
 /* TEST_F()'s wrapper keeps a local across setjmp(); it never changes. */
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
+#include "kipc_ksft.h"
 #include "kipc_caps.h"
 
 #define FUZZ_SEED	0x696f63746cULL	/* "ioctl" */

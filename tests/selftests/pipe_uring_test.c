@@ -34,6 +34,7 @@
 /* TEST_F()'s wrapper keeps a local across setjmp(); it never changes. */
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
+#include "kipc_ksft.h"
 
 #define DEV KIPC_DEV_DIR "/pipe0"
 
