@@ -2478,8 +2478,16 @@ static void *big_writer(void *arg)
 		if (write(b->w, buf, n) != (ssize_t)n)
 			b->bad_writes++;
 		off += n;
-		if (off >= BIG_TOTAL / 2)
+		if (off >= BIG_TOTAL / 2 && !b->half) {
 			b->half = 1;
+			/*
+			 * The second half only once a resize went through:
+			 * that one resize is what the test asserts, and the
+			 * resizes after it meet copies under way.
+			 */
+			while (!b->resized && !b->bad_writes)
+				usleep(1000);
+		}
 	}
 	if (!buf)
 		b->bad_writes++;
