@@ -43,6 +43,7 @@
 #include "kipc_caps.h"
 #include "kipc_nl.h"
 #include "kipc_proc.h"
+#include "kipc_mq.h"
 
 /*
  * TEST_F()'s wrapper in kselftest_harness.h keeps a local across setjmp();
@@ -69,19 +70,6 @@ static void *volatile bad_ptr = (void *)8;
 static int mq_open(const char *path, int flags)
 {
 	return open(path, flags | O_CLOEXEC);
-}
-
-static int msnd(int fd, long long type, const void *buf, unsigned int len,
-		unsigned int flags)
-{
-	struct kipc_mq_msg m = {
-		.type = type,
-		.buf = (uintptr_t)buf,
-		.len = len,
-		.flags = flags,
-	};
-
-	return ioctl(fd, KIPC_MQ_SEND, &m);
 }
 
 /*
@@ -131,16 +119,6 @@ static int mopts(int fd, long long send_type, long long recv_type,
 	};
 
 	return ioctl(fd, KIPC_MQ_SET_FILEOPTS, &o);
-}
-
-static struct kipc_mq_stat mstat(int fd)
-{
-	struct kipc_mq_stat s;
-
-	memset(&s, 0xff, sizeof(s));
-	if (ioctl(fd, KIPC_MQ_STAT, &s))
-		memset(&s, 0xee, sizeof(s));
-	return s;
 }
 
 static unsigned int nmsgs(int fd)

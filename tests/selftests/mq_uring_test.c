@@ -36,6 +36,7 @@
 #include "kipc_ksft.h"
 #include "kipc_nl.h"
 #include "kipc_proc.h"
+#include "kipc_mq.h"
 
 /* TEST_F()'s wrapper keeps a local across setjmp(); it never changes. */
 #pragma GCC diagnostic ignored "-Wclobbered"
@@ -53,26 +54,6 @@ static void *volatile bad_ptr = (void *)8;
 		_exit(1);						\
 	}								\
 } while (0)
-
-static int msnd(int fd, long long type, const void *buf, unsigned int len,
-		unsigned int flags)
-{
-	struct kipc_mq_msg m = {
-		.type = type, .buf = (uintptr_t)buf, .len = len, .flags = flags,
-	};
-
-	return ioctl(fd, KIPC_MQ_SEND, &m);
-}
-
-static struct kipc_mq_stat mstat(int fd)
-{
-	struct kipc_mq_stat s;
-
-	memset(&s, 0xff, sizeof(s));
-	if (ioctl(fd, KIPC_MQ_STAT, &s))
-		memset(&s, 0xee, sizeof(s));
-	return s;
-}
 
 static int mq_reset(int fd)
 {
